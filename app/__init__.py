@@ -1,0 +1,1 @@
+"""Descent: interactive lessons that teach how machines learn."""

@@ -1,0 +1,72 @@
+"""Every setting of the server, read from `DESCENT_*` environment variables.
+
+Each field's description is the one the README's settings table shows; a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Server settings; defaults serve one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="DESCENT_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the server listens on.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port the server listens on.")
+    lessons_dir: Path = Field(ROOT / "lessons", description="Folder of lesson Markdown files.")
+    data_dir: Path = Field(ROOT / "data", description="Folder for the database and saved work.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where learner code computes: `auto` (GPU when present), `cpu`, `cuda`."
+    )
+    sandbox: Literal["strict", "weak"] = Field(
+        "strict",
+        description=(
+            "`strict` refuses learner code when a sandbox layer is missing; `weak` runs it anyway "
+            "(trusted single-user installs only)."
+        ),
+    )
+    max_kernels: int = Field(64, ge=1, description="Most session kernels alive at once.")
+    kernel_idle_s: float = Field(
+        600.0, gt=0, description="Seconds a kernel may sit unused before it is stopped."
+    )
+    kernel_memory_mb: int = Field(
+        512, ge=64, description="Memory each kernel may use beyond its start, in MB."
+    )
+    cell_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds a Run of a cell may take before it is stopped."
+    )
+    call_timeout_s: float = Field(
+        5.0, gt=0, description="Seconds one slider, plot or check request may take."
+    )
+    kernel_cpu_s: int = Field(
+        600, ge=1, description="CPU seconds a kernel may use over its whole life."
+    )
+    output_limit_kb: int = Field(
+        64, ge=1, description="Printed output kept per Run, in KB; the rest is cut with a note."
+    )
+    tmp_mb: int = Field(16, ge=1, description="Size of each kernel's private /tmp, in MB.")
+    busy_slots: int = Field(
+        0, ge=0, description="Kernels computing at once; 0 means the number of CPU cores."
+    )
+    max_message_kb: int = Field(
+        256, ge=1, description="Largest WebSocket message a page may send, in KB."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level of the server."
+    )
+    reload_lessons: bool = Field(
+        False, description="Reload lessons when their files change (for lesson authors)."
+    )
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Lessons: their typed model, the Markdown loader and the HTML rendering."""

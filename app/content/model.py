@@ -1,0 +1,137 @@
+"""The typed shape of a lesson, as the loader builds it from a Markdown file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NewType
+
+LessonSlug = NewType("LessonSlug", str)
+CellId = NewType("CellId", str)
+PlotId = NewType("PlotId", str)
+ExerciseId = NewType("ExerciseId", str)
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A range input bound to one variable of the lesson."""
+
+    name: str
+    min: float
+    max: float
+    step: float
+    value: float
+    label: str
+
+    def accepts(self, value: float) -> bool:
+        """Whether a value lies in the slider's range (with a little rounding slack)."""
+        slack = abs(self.step) * 1e-6
+        return self.min - slack <= value <= self.max + slack
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    """Python the lesson runs in the learner's kernel; editable cells can be changed and re-run."""
+
+    id: CellId
+    code: str
+    editable: bool
+    line: int
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A figure of one kind, fed by learner functions evaluated at the slider values."""
+
+    id: PlotId
+    kind: str
+    sliders: tuple[str, ...]
+    options: dict[str, Any]
+    line: int
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A task checked in the kernel against the learner's code."""
+
+    id: ExerciseId
+    cell: CellId
+    check: str
+    params: dict[str, Any]
+    prompt: str
+    hints: tuple[str, ...]
+    solution: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Prose:
+    """Rendered Markdown between widgets (HTML, math left for KaTeX)."""
+
+    html: str
+
+
+@dataclass(frozen=True)
+class SliderGroup:
+    """Sliders declared next to each other, shown as one control panel."""
+
+    sliders: tuple[Slider, ...]
+
+
+Block = Prose | SliderGroup | CodeCell | Plot | Exercise
+Track = Literal["A", "B", "C", "D"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson page: its front matter and its blocks in page order."""
+
+    slug: LessonSlug
+    title: str
+    track: str
+    order: int
+    summary: str
+    path: Path
+    blocks: tuple[Block, ...]
+    sliders: dict[str, Slider] = field(default_factory=dict)
+    cells: dict[CellId, CodeCell] = field(default_factory=dict)
+    plots: dict[PlotId, Plot] = field(default_factory=dict)
+    exercises: dict[ExerciseId, Exercise] = field(default_factory=dict)
+
+    def initial_values(self) -> dict[str, float]:
+        """Each slider's starting value."""
+        return {name: s.value for name, s in self.sliders.items()}
+
+
+TRACK_TITLES: dict[str, str] = {
+    "A": "How machines learn",
+    "B": "From a loop to a framework",
+    "C": "Gradient descent in depth",
+    "D": "The training loop and networks",
+}
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """All lessons, ordered by track then order, with neighbours for previous and next."""
+
+    lessons: tuple[Lesson, ...]
+
+    def get(self, slug: str) -> Lesson | None:
+        for lesson in self.lessons:
+            if lesson.slug == slug:
+                return lesson
+        return None
+
+    def neighbours(self, slug: str) -> tuple[Lesson | None, Lesson | None]:
+        slugs = [lesson.slug for lesson in self.lessons]
+        i = slugs.index(LessonSlug(slug))
+        prev = self.lessons[i - 1] if i > 0 else None
+        nxt = self.lessons[i + 1] if i + 1 < len(self.lessons) else None
+        return prev, nxt
+
+    def by_track(self) -> list[tuple[str, str, list[Lesson]]]:
+        tracks: dict[str, list[Lesson]] = {}
+        for lesson in self.lessons:
+            tracks.setdefault(lesson.track, []).append(lesson)
+        return [(t, TRACK_TITLES.get(t, f"Track {t}"), ls) for t, ls in tracks.items()]

@@ -1,0 +1,196 @@
+"""The loop inside a session kernel: run cells in the learner's namespace, evaluate plots at
+slider values, check exercises. Everything the learner's code does is caught here and turned
+into a reply; nothing it prints reaches the process's real stdout."""
+
+from __future__ import annotations
+
+import io
+import linecache
+import socket
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from app.kernel.channel import ChannelClosed, recv_frame, send_frame
+from app.plots.base import PlotError
+from app.plots.registry import PLOT_KINDS
+from app.protocol import (
+    Array,
+    KCheck,
+    KChecked,
+    KEvaluate,
+    KEvaluated,
+    KExec,
+    KExecDone,
+    KHello,
+    KernelReply,
+    reply_encoder,
+    request_decoder,
+)
+
+MAX_ERROR_CHARS = 4000
+CELL_PREFIX = "<cell "
+
+
+class CappedText(io.TextIOBase):
+    """A stdout/stderr stand-in that keeps at most `limit` characters and notes when it cut."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+        self.truncated = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(len(s), room)
+        if len(s) > room:
+            self.truncated = True
+        return len(s)
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+def cell_filename(cell: str) -> str:
+    return f"{CELL_PREFIX}{cell}>"
+
+
+def learner_traceback(exc: BaseException) -> tuple[str, int]:
+    """The traceback cut down to the learner's own cells, and the line of the last one."""
+    te = traceback.TracebackException.from_exception(exc, limit=50)
+    frames = [f for f in te.stack if f.filename.startswith(CELL_PREFIX)]
+    lines = []
+    line = 0
+    for f in frames:
+        cell = f.filename[len(CELL_PREFIX) : -1]
+        lines.append(f'  cell "{cell}", line {f.lineno}, in {f.name}')
+        if f.line:
+            lines.append(f"    {f.line.strip()}")
+        line = f.lineno or 0
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(CELL_PREFIX):
+        line = exc.lineno or 0
+    head = "Traceback (most recent call last):\n" if lines else ""
+    tail = "".join(te.format_exception_only()).strip()
+    text = head + "\n".join(lines) + ("\n" if lines else "") + tail
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[: MAX_ERROR_CHARS - 40] + f"\n… (cut: {len(text)} characters in all)"
+    return text, line
+
+
+def short_error(exc: BaseException) -> str:
+    """One readable paragraph for a plot or check that failed inside learner code."""
+    if isinstance(exc, PlotError):
+        return str(exc)[:MAX_ERROR_CHARS]
+    text, _ = learner_traceback(exc)
+    return text
+
+
+def to_array(value: Any) -> Array:
+    arr = np.ascontiguousarray(value, dtype="<f8")
+    return Array(shape=list(arr.shape), data=arr.tobytes())
+
+
+class Runtime:
+    """The learner's namespace and the handlers for each request."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self.ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.handlers: dict[type[Any], Callable[[Any], KernelReply]] = {
+            KExec: self.exec_cell,
+            KEvaluate: self.evaluate,
+            KCheck: self.check,
+        }
+
+    def exec_cell(self, req: KExec) -> KernelReply:
+        out, err = CappedText(req.output_limit), CappedText(req.output_limit)
+        name = cell_filename(req.cell)
+        linecache.cache[name] = (len(req.code), None, req.code.splitlines(True), name)
+        ok, error, error_line, interrupted = True, "", 0, False
+        old = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            exec(compile(req.code, name, "exec"), self.ns)
+        except KeyboardInterrupt:
+            ok, interrupted = False, True
+            error = "Stopped: the run was interrupted."
+        except BaseException as exc:
+            ok = False
+            error, error_line = learner_traceback(exc)
+        finally:
+            sys.stdout, sys.stderr = old
+        return KExecDone(
+            req.id, ok, out.getvalue(), err.getvalue(), error, error_line,
+            out.truncated or err.truncated, interrupted,
+        )
+
+    def evaluate(self, req: KEvaluate) -> KernelReply:
+        kind = PLOT_KINDS.get(req.kind)
+        if kind is None:
+            return KEvaluated(req.id, {}, {}, f"unknown plot kind {req.kind!r}")
+        sink = CappedText(0)
+        old = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = sink, sink
+        try:
+            options = kind.parse_options(req.options)
+            result = kind.evaluate(self.ns, options, req.values)
+        except KeyboardInterrupt:
+            return KEvaluated(req.id, {}, {}, "Stopped: the plot took too long and was interrupted.")
+        except BaseException as exc:
+            return KEvaluated(req.id, {}, {}, short_error(exc))
+        finally:
+            sys.stdout, sys.stderr = old
+        arrays = {k: to_array(v) for k, v in result.items() if isinstance(v, np.ndarray)}
+        scalars = {k: float(v) for k, v in result.items() if isinstance(v, int | float)}
+        return KEvaluated(req.id, arrays, scalars, "")
+
+    def check(self, req: KCheck) -> KernelReply:
+        from app.kernel.checks import CHECKS
+
+        fn = CHECKS.get(req.check)
+        if fn is None:
+            return KChecked(req.id, False, f"unknown check {req.check!r}")
+        sink = CappedText(0)
+        old = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = sink, sink
+        try:
+            passed, message = fn(self.ns, req.params)
+        except KeyboardInterrupt:
+            return KChecked(req.id, False, "Stopped: the check took too long. Is there an endless loop?")
+        except BaseException as exc:
+            return KChecked(req.id, False, "Your code raised an error during the check:\n" + short_error(exc))
+        finally:
+            sys.stdout, sys.stderr = old
+        return KChecked(req.id, passed, message)
+
+
+def serve(sock: socket.socket, device: str) -> None:
+    """Answer requests until the channel closes; one request at a time, in order."""
+    runtime = Runtime(device)
+    send_frame(sock, reply_encoder.encode(KHello(device)))
+    while True:
+        try:
+            payload = recv_frame(sock)
+        except ChannelClosed:
+            return
+        try:
+            req = request_decoder.decode(payload)
+        except msgspec.DecodeError:
+            return
+        try:
+            reply = runtime.handlers[type(req)](req)
+        except KeyboardInterrupt:
+            continue
+        send_frame(sock, reply_encoder.encode(reply))

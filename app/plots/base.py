@@ -1,0 +1,138 @@
+"""What every plot kind provides, and helpers shared by the kinds."""
+
+from __future__ import annotations
+
+import base64
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+Result = dict[str, Any]
+"""Numbers a kernel returns for one plot: numpy arrays, floats and short strings."""
+
+Figure = dict[str, Any]
+Patch = dict[str, Any]
+
+
+class PlotError(Exception):
+    """A learner function cannot feed a plot; the message is shown beside the plot."""
+
+
+class Options(BaseModel):
+    """Options common to every plot kind; kinds add their own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: str = ""
+    height: int = 380
+
+
+class PlotKind:
+    """One kind of figure: validates its options, evaluates in the kernel, draws in the page."""
+
+    name: ClassVar[str]
+    options_model: ClassVar[type[Options]] = Options
+    #: Learner functions this kind calls, by option name (e.g. {"function": "y"}).
+    function_options: ClassVar[tuple[str, ...]] = ()
+
+    def parse_options(self, raw: Mapping[str, Any]) -> Options:
+        return self.options_model.model_validate(dict(raw))
+
+    def evaluate(self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
+        raise NotImplementedError
+
+    def figure(self, options: Options, result: Result) -> Figure:
+        raise NotImplementedError
+
+    def patch(self, options: Options, result: Result) -> Patch:
+        raise NotImplementedError
+
+    def functions(self, options: Options) -> list[str]:
+        """Names of learner functions the plot calls."""
+        return [str(getattr(options, o)) for o in self.function_options if getattr(options, o)]
+
+
+def learner_function(ns: Mapping[str, Any], name: str) -> Callable[..., Any]:
+    """The learner's function `name`, or a PlotError a beginner can act on."""
+    fn = ns.get(name)
+    if fn is None:
+        raise PlotError(f"There is no function `{name}` yet. Define it in a code cell and press Run.")
+    if not callable(fn):
+        raise PlotError(f"`{name}` is a {type(fn).__name__}, not a function.")
+    return fn  # type: ignore[no-any-return]
+
+
+def slider_arguments(
+    fn: Callable[..., Any], name: str, positional: int, values: Mapping[str, float]
+) -> dict[str, float]:
+    """The slider values `fn` takes as keyword arguments after its `positional` inputs."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return dict(values)
+    kwargs: dict[str, float] = {}
+    for p in params[positional:]:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name in values:
+            kwargs[p.name] = values[p.name]
+        elif p.default is p.empty:
+            known = ", ".join(sorted(values)) or "none"
+            raise PlotError(
+                f"`{name}` asks for `{p.name}`, but no slider has that name (sliders: {known})."
+            )
+    return kwargs
+
+
+def as_float_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Learner output as a float64 array of `shape`, or a PlotError naming what was wrong."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, str | bytes) or value is None:
+        raise PlotError(f"`{name}` returned {type(value).__name__}, expected a number.")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise PlotError(f"`{name}` returned {type(value).__name__}, expected a number.") from None
+    if arr.shape != shape:
+        arr = np.broadcast_to(arr, shape) if arr.ndim == 0 else arr
+    if arr.shape != shape:
+        raise PlotError(f"`{name}` returned shape {arr.shape}, expected {shape}.")
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Refuse NaN and infinity with a message that says where they came from."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        what = "NaN" if np.isnan(arr[bad]).any() else "infinity"
+        raise PlotError(f"`{name}` returned {what}; check for a division by zero or a huge number.")
+
+
+def encode(arr: np.ndarray) -> Any:
+    """A JSON-ready array: plain rounded lists when small, base64 float32 when large."""
+    if arr.size <= 512:
+        return np.round(arr.astype(np.float64), 6).tolist()
+    return {
+        "dtype": "f4",
+        "bdata": base64.b64encode(np.ascontiguousarray(arr, dtype="<f4").tobytes()).decode(),
+        "shape": list(arr.shape),
+    }
+
+
+def base_layout(options: Options) -> dict[str, Any]:
+    """Layout shared by every figure: compact margins, our fonts, fixed height."""
+    layout: dict[str, Any] = {
+        "height": options.height,
+        "margin": {"l": 50, "r": 20, "t": 40 if options.title else 20, "b": 45},
+        "font": {"family": "system-ui, sans-serif", "size": 13},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#fbfbfd",
+        "showlegend": False,
+        "uirevision": "keep",
+    }
+    if options.title:
+        layout["title"] = {"text": options.title, "x": 0.02, "font": {"size": 15}}
+    return layout

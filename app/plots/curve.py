@@ -1,0 +1,157 @@
+"""Curves y(x, ...) over one input: the line fit and the sigmoid."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from app.plots.base import (
+    Figure,
+    Options,
+    Patch,
+    PlotError,
+    PlotKind,
+    Result,
+    as_float_array,
+    base_layout,
+    check_finite,
+    encode,
+    learner_function,
+    slider_arguments,
+)
+
+
+class CurveOptions(Options):
+    function: str = "y"
+    x: tuple[float, float] = (-10.0, 10.0)
+    y: tuple[float, float] | None = (-10.0, 10.0)
+    points: int = 101
+    data: str | None = None
+    """Name of a variable in the learner's code holding (x, y) pairs to draw as points."""
+    residuals: bool = False
+    x_label: str = "x"
+    y_label: str = "y"
+
+
+def data_points(ns: Mapping[str, Any], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The learner's data set as two float arrays, or a PlotError saying what shape we expect."""
+    raw = ns.get(name)
+    if raw is None:
+        raise PlotError(f"There is no `{name}` yet: define it as a list of (x, y) pairs.")
+    try:
+        pts = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise PlotError(f"`{name}` should be a list of (x, y) pairs of numbers.") from None
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        raise PlotError(f"`{name}` should be a list of (x, y) pairs, got shape {pts.shape}.")
+    if pts.shape[0] > 10_000:
+        raise PlotError(f"`{name}` has {pts.shape[0]} points; at most 10000 can be drawn.")
+    check_finite(pts, name)
+    return pts[:, 0], pts[:, 1]
+
+
+def evaluate_curve_at(
+    ns: Mapping[str, Any], function: str, xs: np.ndarray, values: Mapping[str, float]
+) -> np.ndarray:
+    """The learner's y at every x: one vectorised call when their code allows, else a loop."""
+    fn = learner_function(ns, function)
+    kwargs = slider_arguments(fn, function, 1, values)
+    try:
+        ys = as_float_array(fn(xs, **kwargs), function, xs.shape)
+    except Exception:
+        ys = np.array(
+            [as_float_array(fn(float(x), **kwargs), function, ()) for x in xs], dtype=np.float64
+        )
+    check_finite(ys, function)
+    return ys
+
+
+class LineKind(PlotKind):
+    """y = f(x) drawn over a range, with optional data points and residual segments."""
+
+    name: ClassVar[str] = "line"
+    options_model: ClassVar[type[Options]] = CurveOptions
+    function_options: ClassVar[tuple[str, ...]] = ("function",)
+    color: ClassVar[str] = "#2f6fdf"
+
+    def evaluate(self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
+        assert isinstance(options, CurveOptions)
+        xs = np.linspace(options.x[0], options.x[1], options.points)
+        result: Result = {"x": xs, "y": evaluate_curve_at(ns, options.function, xs, values)}
+        if options.data:
+            dx, dy = data_points(ns, options.data)
+            result["data_x"], result["data_y"] = dx, dy
+            if options.residuals:
+                result["fit_y"] = evaluate_curve_at(ns, options.function, dx, values)
+        return result
+
+    def figure(self, options: Options, result: Result) -> Figure:
+        assert isinstance(options, CurveOptions)
+        layout = base_layout(options)
+        layout["xaxis"] = {"range": list(options.x), "title": {"text": options.x_label}, "zeroline": True}
+        layout["yaxis"] = {"title": {"text": options.y_label}, "zeroline": True}
+        if options.y:
+            layout["yaxis"]["range"] = list(options.y)
+        data: list[dict[str, Any]] = [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": options.function,
+                "x": encode(result["x"]),
+                "y": encode(result["y"]),
+                "line": {"color": self.color, "width": 3},
+            }
+        ]
+        if "data_x" in result:
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": "data",
+                    "x": encode(result["data_x"]),
+                    "y": encode(result["data_y"]),
+                    "marker": {"color": "#e4572e", "size": 9},
+                }
+            )
+        if "fit_y" in result:
+            rx, ry = self._residual_segments(result)
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": "residuals",
+                    "x": rx,
+                    "y": ry,
+                    "line": {"color": "#e4572e", "width": 1.5, "dash": "dot"},
+                }
+            )
+        return {"data": data, "layout": layout}
+
+    def patch(self, options: Options, result: Result) -> Patch:
+        patch: Patch = {"traces": [0], "data": {"y": [encode(result["y"])]}}
+        if "fit_y" in result:
+            _, ry = self._residual_segments(result)
+            patch["extra"] = [{"traces": [2], "data": {"y": [ry]}}]
+        return patch
+
+    @staticmethod
+    def _residual_segments(result: Result) -> tuple[list[float | None], list[float | None]]:
+        rx: list[float | None] = []
+        ry: list[float | None] = []
+        for x, y, f in zip(result["data_x"], result["data_y"], result["fit_y"], strict=True):
+            rx += [round(float(x), 6), round(float(x), 6), None]
+            ry += [round(float(y), 6), round(float(f), 6), None]
+        return rx, ry
+
+
+class SigmoidKind(LineKind):
+    """The sigmoid of a line: the same curve, on a y axis from 0 to 1."""
+
+    name: ClassVar[str] = "sigmoid"
+    color: ClassVar[str] = "#7b3fbf"
+
+    def parse_options(self, raw: Mapping[str, Any]) -> Options:
+        merged = {"y": (-0.1, 1.1), **dict(raw)}
+        return self.options_model.model_validate(merged)

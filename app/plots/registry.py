@@ -1,0 +1,19 @@
+"""Every plot kind by name; lessons name a kind and the loader checks it exists here."""
+
+from __future__ import annotations
+
+from app.plots.base import PlotKind
+from app.plots.curve import LineKind, SigmoidKind
+from app.plots.surface import PlaneKind, SigmoidSurfaceKind
+
+PLOT_KINDS: dict[str, PlotKind] = {
+    kind.name: kind for kind in (LineKind(), SigmoidKind(), PlaneKind(), SigmoidSurfaceKind())
+}
+
+
+def plot_kind(name: str) -> PlotKind:
+    """The kind called `name`; KeyError lists the known kinds."""
+    try:
+        return PLOT_KINDS[name]
+    except KeyError:
+        raise KeyError(f"unknown plot kind {name!r}; known kinds: {', '.join(sorted(PLOT_KINDS))}") from None

@@ -1,0 +1,276 @@
+"""Every message between browser, web process and kernel, each a typed, tagged struct.
+
+Two wires share this module:
+
+* the page's WebSocket carries JSON; `ClientMessage` is what a page may send and
+  `ServerMessage` what it receives;
+* a kernel's channel carries length-prefixed msgpack frames; `KernelRequest` is what the web
+  process asks and `KernelReply` what a kernel may answer. The web process decodes replies
+  strictly into these types and never trusts a value it did not check.
+
+docs/protocol.md describes the same messages for people.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+# --------------------------------------------------------------------------- page -> server
+
+
+class Slide(msgspec.Struct, tag="slide", forbid_unknown_fields=True):
+    """Slider values changed; the newest values win, older pending ones are dropped."""
+
+    values: dict[str, float]
+    seq: int = 0
+
+
+class Run(msgspec.Struct, tag="run", forbid_unknown_fields=True):
+    """Run a code cell with the page's current text for it."""
+
+    cell: str
+    code: str
+    seq: int = 0
+
+
+class Check(msgspec.Struct, tag="check", forbid_unknown_fields=True):
+    """Check an exercise against the learner's current code in the kernel."""
+
+    exercise: str
+    seq: int = 0
+
+
+class Interrupt(msgspec.Struct, tag="interrupt", forbid_unknown_fields=True):
+    """Stop whatever the kernel is running."""
+
+
+class Restart(msgspec.Struct, tag="restart", forbid_unknown_fields=True):
+    """Throw the kernel away and start a fresh one; the page's cells are run again."""
+
+
+class Ping(msgspec.Struct, tag="ping", forbid_unknown_fields=True):
+    """Keep-alive and latency probe; answered with Pong carrying the same seq."""
+
+    seq: int = 0
+
+
+ClientMessage = Slide | Run | Check | Interrupt | Restart | Ping
+
+# --------------------------------------------------------------------------- server -> page
+
+
+class Ready(msgspec.Struct, tag="ready"):
+    """The page's kernel is up; `device` says where learner code computes."""
+
+    device: str
+    sandbox: str
+
+
+class FigureMsg(msgspec.Struct, tag="figure"):
+    """A whole plotly figure, sent when the code or data behind a plot changed."""
+
+    plot: str
+    figure: dict[str, Any]
+    seq: int = 0
+    readouts: dict[str, float] = {}
+
+
+class PatchMsg(msgspec.Struct, tag="patch"):
+    """A small restyle of an existing figure after a slider move."""
+
+    plot: str
+    patch: dict[str, Any]
+    seq: int = 0
+    readouts: dict[str, float] = {}
+
+
+class PlotProblem(msgspec.Struct, tag="plot_error"):
+    """A plot cannot be drawn from the learner's code; the message says why."""
+
+    plot: str
+    message: str
+    seq: int = 0
+
+
+class Output(msgspec.Struct, tag="output"):
+    """The result of running a cell: printed text and, if it failed, a trimmed traceback."""
+
+    cell: str
+    ok: bool
+    stdout: str = ""
+    stderr: str = ""
+    error: str = ""
+    error_line: int = 0
+    truncated: bool = False
+    seq: int = 0
+
+
+class CheckResult(msgspec.Struct, tag="check_result"):
+    """The verdict on an exercise."""
+
+    exercise: str
+    passed: bool
+    message: str
+    seq: int = 0
+
+
+class Status(msgspec.Struct, tag="status"):
+    """The kernel's state as the learner should see it."""
+
+    state: Literal["starting", "idle", "busy", "waiting", "dead", "full", "refused"]
+    message: str = ""
+
+
+class ErrorMsg(msgspec.Struct, tag="error"):
+    """Something the page asked for was refused; nothing was lost."""
+
+    message: str
+
+
+class Pong(msgspec.Struct, tag="pong"):
+    seq: int = 0
+
+
+ServerMessage = Ready | FigureMsg | PatchMsg | PlotProblem | Output | CheckResult | Status | ErrorMsg | Pong
+
+# --------------------------------------------------------------------------- server -> kernel
+
+
+class Array(msgspec.Struct, array_like=True):
+    """A float64 array: its shape and its little-endian bytes."""
+
+    shape: list[int]
+    data: bytes
+
+
+class KExec(msgspec.Struct, tag="exec", array_like=True):
+    id: int
+    cell: str
+    code: str
+    output_limit: int
+
+
+class KEvaluate(msgspec.Struct, tag="eval", array_like=True):
+    id: int
+    plot: str
+    kind: str
+    options: dict[str, Any]
+    values: dict[str, float]
+
+
+class KCheck(msgspec.Struct, tag="check", array_like=True):
+    id: int
+    exercise: str
+    check: str
+    params: dict[str, Any]
+
+
+KernelRequest = KExec | KEvaluate | KCheck
+
+# --------------------------------------------------------------------------- kernel -> server
+
+
+class KHello(msgspec.Struct, tag="hello", array_like=True):
+    """First frame of every kernel: it is confined and ready."""
+
+    device: str
+
+
+class KExecDone(msgspec.Struct, tag="exec_done", array_like=True):
+    id: int
+    ok: bool
+    stdout: str
+    stderr: str
+    error: str
+    error_line: int
+    truncated: bool
+    interrupted: bool
+
+
+class KEvaluated(msgspec.Struct, tag="evaluated", array_like=True):
+    id: int
+    arrays: dict[str, Array]
+    scalars: dict[str, float]
+    error: str
+
+
+class KChecked(msgspec.Struct, tag="checked", array_like=True):
+    id: int
+    passed: bool
+    message: str
+
+
+class KFailed(msgspec.Struct, tag="failed", array_like=True):
+    """The kernel could not confine itself and will not run learner code."""
+
+    message: str
+
+
+KernelReply = KHello | KExecDone | KEvaluated | KChecked | KFailed
+
+client_decoder = msgspec.json.Decoder(ClientMessage)
+server_encoder = msgspec.json.Encoder()
+request_encoder = msgspec.msgpack.Encoder()
+request_decoder = msgspec.msgpack.Decoder(KernelRequest)
+reply_encoder = msgspec.msgpack.Encoder()
+reply_decoder = msgspec.msgpack.Decoder(KernelReply)
+
+# --------------------------------------------------------------------------- server <-> zygote
+
+
+class Limits(msgspec.Struct, array_like=True):
+    """What one kernel may use; the zygote applies them right after the fork."""
+
+    memory_bytes: int
+    cpu_seconds: int
+    file_bytes: int
+    open_files: int
+    tmp_bytes: int
+    tmp_inodes: int
+    namespaces: bool
+    seccomp: bool
+    device: str
+
+
+class ZSpawn(msgspec.Struct, tag="spawn", array_like=True):
+    """Fork a kernel; its channel's socket travels with this frame as SCM_RIGHTS."""
+
+    id: int
+    limits: Limits
+
+
+class ZSignal(msgspec.Struct, tag="signal", array_like=True):
+    """Send a signal to one of the zygote's kernels (interrupt or kill)."""
+
+    pid: int
+    signal: int
+
+
+ZygoteRequest = ZSpawn | ZSignal
+
+
+class ZReady(msgspec.Struct, tag="ready", array_like=True):
+    """The zygote has imported and warmed everything and is ready to fork."""
+
+    pid: int
+
+
+class ZSpawned(msgspec.Struct, tag="spawned", array_like=True):
+    id: int
+    pid: int
+    error: str
+
+
+class ZExited(msgspec.Struct, tag="exited", array_like=True):
+    """A kernel ended: by exit code, or by the signal that killed it (then code is -signal)."""
+
+    pid: int
+    code: int
+
+
+ZygoteEvent = ZReady | ZSpawned | ZExited
+
+zygote_request_decoder = msgspec.msgpack.Decoder(ZygoteRequest)
+zygote_event_decoder = msgspec.msgpack.Decoder(ZygoteEvent)
