@@ -20,6 +20,12 @@ import msgspec
 # --------------------------------------------------------------------------- page -> server
 
 
+class Open(msgspec.Struct, tag="open", forbid_unknown_fields=True):
+    """First message of a page: the text of its code cells (the learner's edits, if any)."""
+
+    cells: dict[str, str] = {}
+
+
 class Slide(msgspec.Struct, tag="slide", forbid_unknown_fields=True):
     """Slider values changed; the newest values win, older pending ones are dropped."""
 
@@ -56,7 +62,7 @@ class Ping(msgspec.Struct, tag="ping", forbid_unknown_fields=True):
     seq: int = 0
 
 
-ClientMessage = Slide | Run | Check | Interrupt | Restart | Ping
+ClientMessage = Open | Slide | Run | Check | Interrupt | Restart | Ping
 
 # --------------------------------------------------------------------------- server -> page
 

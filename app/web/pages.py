@@ -1,0 +1,87 @@
+"""HTML pages and JSON endpoints: the index, lessons, health and the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from app.content.model import Catalogue
+from app.web.assets import serve_asset
+from app.web.errors import NotFound
+
+router = APIRouter()
+
+
+def catalogue_of(request: Request) -> Catalogue:
+    return request.app.state.catalogue  # type: ignore[no-any-return]
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    env = request.app.state.templates
+    html = env.get_template(template).render(request=request, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index(request: Request) -> HTMLResponse:
+    return render(request, "index.html", tracks=catalogue_of(request).by_track())
+
+
+@router.get("/lessons/{slug}", response_class=HTMLResponse)
+async def lesson_page(request: Request, slug: str) -> HTMLResponse:
+    catalogue = catalogue_of(request)
+    lesson = catalogue.get(slug)
+    if lesson is None:
+        raise NotFound(f"There is no lesson called “{slug}”.")
+    prev, nxt = catalogue.neighbours(slug)
+    page_data = {
+        "slug": lesson.slug,
+        "cells": {cid: {"code": c.code, "editable": c.editable} for cid, c in lesson.cells.items()},
+        "sliders": {name: {"min": s.min, "max": s.max} for name, s in lesson.sliders.items()},
+        "plots": {pid: p.kind for pid, p in lesson.plots.items()},
+    }
+    return render(request, "lesson.html", lesson=lesson, prev=prev, next=nxt, page_data=page_data)
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    supervisor = request.app.state.supervisor
+    return JSONResponse(
+        {
+            "status": "ok",
+            "lessons": len(catalogue_of(request).lessons),
+            "kernels": len(supervisor.live),
+            "sandbox": "refused" if supervisor.refused else (
+                "strict" if supervisor.layers.complete else "weak"
+            ),
+            "missing_layers": supervisor.layers.missing,
+        }
+    )
+
+
+@router.get("/api/lessons")
+async def api_lessons(request: Request) -> JSONResponse:
+    return JSONResponse(
+        [
+            {
+                "slug": lesson.slug,
+                "title": lesson.title,
+                "track": lesson.track,
+                "order": lesson.order,
+                "summary": lesson.summary,
+                "url": f"/lessons/{lesson.slug}",
+                "sliders": list(lesson.sliders),
+                "cells": list(lesson.cells),
+                "plots": {pid: p.kind for pid, p in lesson.plots.items()},
+                "exercises": list(lesson.exercises),
+            }
+            for lesson in catalogue_of(request).lessons
+        ]
+    )
+
+
+@router.get("/assets/{hash_}/{name:path}")
+async def asset(hash_: str, name: str) -> Response:
+    return serve_asset(hash_, name)

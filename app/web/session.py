@@ -1,0 +1,279 @@
+"""One open lesson page: its kernel, its slider values, and the figures it shows.
+
+Slider moves are merged last-write-wins: the page may send a move on every input event, the
+session keeps only the newest pending values and computes them when the kernel is free, so no
+stale value is ever computed after a newer one arrived and the page never waits on old moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+import numpy as np
+
+from app.config import Settings
+from app.content.model import Lesson, Plot
+from app.kernel.supervisor import Kernel, KernelDied, SandboxRefused, ServerFull, Supervisor
+from app.plots.base import Options, PlotError, Result
+from app.plots.registry import plot_kind
+from app.protocol import (
+    Check,
+    CheckResult,
+    ErrorMsg,
+    FigureMsg,
+    KCheck,
+    KChecked,
+    KEvaluate,
+    KEvaluated,
+    KExec,
+    KExecDone,
+    Output,
+    PatchMsg,
+    PlotProblem,
+    Ready,
+    Run,
+    ServerMessage,
+    Slide,
+    Status,
+)
+
+log = logging.getLogger("descent.session")
+Send = Callable[[ServerMessage], Awaitable[None]]
+MAX_ARRAY_VALUES = 1_000_000
+
+
+def decode_result(reply: KEvaluated) -> Result:
+    """Arrays and scalars from a kernel, checked: shapes match bytes, sizes are bounded."""
+    result: Result = {}
+    for name, arr in reply.arrays.items():
+        count = int(np.prod(arr.shape)) if arr.shape else 1
+        if any(d < 0 for d in arr.shape) or count > MAX_ARRAY_VALUES or len(arr.data) != count * 8:
+            raise PlotError("The kernel sent a malformed array.")
+        result[name] = np.frombuffer(arr.data, dtype="<f8").reshape(arr.shape)
+    for name, value in reply.scalars.items():
+        result[name] = value
+    return result
+
+
+class Session:
+    """The server side of one page's WebSocket."""
+
+    def __init__(self, lesson: Lesson, supervisor: Supervisor, settings: Settings, send: Send) -> None:
+        self.lesson, self.supervisor, self.settings, self.send = lesson, supervisor, settings, send
+        self.values: dict[str, float] = lesson.initial_values()
+        self.code: dict[str, str] = {cid: cell.code for cid, cell in lesson.cells.items()}
+        self.options: dict[str, Options] = {
+            pid: plot_kind(p.kind).parse_options(p.options) for pid, p in lesson.plots.items()
+        }
+        self.kernel: Kernel | None = None
+        self.pending: dict[str, float] = {}
+        self.pending_seq = 0
+        self.wake = asyncio.Event()
+        self.ids = itertools.count(1)
+        self.worker: asyncio.Task[None] | None = None
+        self.shown: set[str] = set()
+        self.starting = asyncio.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def open(self, cells: dict[str, str] | None = None) -> None:
+        """Start the kernel, run the page's cells in order, draw every plot."""
+        if cells:
+            for cid, code in cells.items():
+                if cid in self.code and self.lesson.cells[cid].editable:
+                    self.code[cid] = code
+        self.worker = asyncio.create_task(self._slide_worker())
+        await self._start_kernel()
+
+    async def close(self) -> None:
+        if self.worker:
+            self.worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.worker
+        if self.kernel:
+            await self.supervisor.release(self.kernel)
+            self.kernel = None
+
+    async def restart(self) -> None:
+        if self.kernel:
+            await self.supervisor.release(self.kernel)
+            self.kernel = None
+        self.shown.clear()
+        await self._start_kernel()
+
+    def interrupt(self) -> None:
+        if self.kernel:
+            self.kernel.interrupt()
+
+    async def _start_kernel(self) -> None:
+        async with self.starting:
+            await self.send(Status("starting", "Starting your kernel…"))
+            try:
+                self.kernel = await self.supervisor.acquire()
+            except ServerFull as err:
+                await self.send(Status("full", str(err)))
+                return
+            except SandboxRefused as err:
+                await self.send(Status("refused", str(err)))
+                return
+            except (KernelDied, TimeoutError) as err:
+                await self.send(Status("dead", getattr(err, "message", "The kernel did not start.")))
+                return
+            mode = "strict" if self.supervisor.layers.complete else "weak"
+            await self.send(Ready(self.kernel.device, mode))
+            for cid in self.lesson.cells:
+                await self._exec(cid, self.code[cid], seq=0)
+            await self._draw_all(seq=0, whole=True)
+            await self.send(Status("idle"))
+
+    async def _lost(self, err: KernelDied) -> None:
+        await self.send(Status("dead", err.message))
+        self.kernel = None
+        self.shown.clear()
+
+    # ------------------------------------------------------------------ requests
+
+    async def run(self, msg: Run) -> None:
+        cell = self.lesson.cells.get(msg.cell)  # type: ignore[call-overload]
+        if cell is None:
+            await self.send(ErrorMsg(f"There is no code cell {msg.cell!r} on this page."))
+            return
+        if not cell.editable and msg.code != cell.code:
+            await self.send(ErrorMsg(f"Cell {msg.cell!r} cannot be edited."))
+            return
+        self.code[msg.cell] = msg.code
+        async with self.starting:
+            pass
+        if not self.kernel:
+            await self._start_kernel()
+            return
+        await self.send(Status("busy", "Running…"))
+        ok = await self._exec(msg.cell, msg.code, msg.seq)
+        if self.kernel:
+            if ok:
+                await self._draw_all(msg.seq, whole=True)
+            await self.send(Status("idle"))
+
+    async def _exec(self, cid: str, code: str, seq: int) -> bool:
+        if not self.kernel:
+            return False
+        limit = self.settings.output_limit_kb * 1024
+        try:
+            async with self.supervisor.compute:
+                reply = await self.kernel.request(
+                    KExec(next(self.ids), cid, code, limit),
+                    self.settings.cell_timeout_s,
+                    f"{self.settings.cell_timeout_s:g} seconds",
+                )
+        except KernelDied as err:
+            await self.send(Output(cid, False, error=err.message, seq=seq))
+            await self._lost(err)
+            return False
+        if not isinstance(reply, KExecDone):
+            return False
+        await self.send(
+            Output(
+                cid, reply.ok, reply.stdout, reply.stderr, reply.error, reply.error_line,
+                reply.truncated, seq,
+            )
+        )
+        return reply.ok
+
+    async def check(self, msg: Check) -> None:
+        ex = self.lesson.exercises.get(msg.exercise)  # type: ignore[call-overload]
+        if ex is None:
+            await self.send(ErrorMsg(f"There is no exercise {msg.exercise!r} on this page."))
+            return
+        async with self.starting:
+            pass
+        if not self.kernel:
+            await self.send(CheckResult(msg.exercise, False, "Your kernel is not running. Press Restart.", msg.seq))
+            return
+        try:
+            async with self.supervisor.compute:
+                reply = await self.kernel.request(
+                    KCheck(next(self.ids), ex.id, ex.check, ex.params),
+                    self.settings.call_timeout_s,
+                    f"{self.settings.call_timeout_s:g} seconds",
+                )
+        except KernelDied as err:
+            await self.send(CheckResult(msg.exercise, False, err.message, msg.seq))
+            await self._lost(err)
+            return
+        if isinstance(reply, KChecked):
+            await self.send(CheckResult(msg.exercise, reply.passed, reply.message, msg.seq))
+
+    # ------------------------------------------------------------------ sliders
+
+    def slide(self, msg: Slide) -> str:
+        """Merge new values (last write wins); returns a problem to show, or ""."""
+        for name, value in msg.values.items():
+            slider = self.lesson.sliders.get(name)
+            if slider is None:
+                return f"There is no slider {name!r} on this page."
+            if not np.isfinite(value) or not slider.accepts(value):
+                return f"{name} = {value} is outside its range [{slider.min:g}, {slider.max:g}]."
+        self.pending.update(msg.values)
+        self.pending_seq = max(self.pending_seq, msg.seq)
+        self.wake.set()
+        return ""
+
+    async def _slide_worker(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if not self.pending:
+                continue
+            changed = set(self.pending)
+            self.values.update(self.pending)
+            seq = self.pending_seq
+            self.pending = {}
+            if self.kernel and not self.starting.locked():
+                plots = [p for p in self.lesson.plots.values() if changed & set(p.sliders)]
+                for plot in plots:
+                    if self.pending:
+                        break  # newer values arrived: compute those instead
+                    await self._draw(plot, seq, whole=plot.id not in self.shown)
+
+    # ------------------------------------------------------------------ plots
+
+    async def _draw_all(self, seq: int, whole: bool) -> None:
+        for plot in self.lesson.plots.values():
+            if not self.kernel:
+                return
+            await self._draw(plot, seq, whole)
+
+    async def _draw(self, plot: Plot, seq: int, whole: bool) -> None:
+        if not self.kernel:
+            return
+        values = {name: self.values[name] for name in plot.sliders}
+        try:
+            reply = await self.kernel.request(
+                KEvaluate(next(self.ids), plot.id, plot.kind, plot.options, values),
+                self.settings.call_timeout_s,
+                f"{self.settings.call_timeout_s:g} seconds",
+            )
+        except KernelDied as err:
+            await self._lost(err)
+            return
+        if not isinstance(reply, KEvaluated):
+            return
+        if reply.error:
+            self.shown.discard(plot.id)
+            await self.send(PlotProblem(plot.id, reply.error, seq))
+            return
+        kind, options = plot_kind(plot.kind), self.options[plot.id]
+        try:
+            result = decode_result(reply)
+            readouts = {k: v for k, v in reply.scalars.items() if np.isfinite(v)}
+            if whole:
+                await self.send(FigureMsg(plot.id, kind.figure(options, result), seq, readouts))
+                self.shown.add(plot.id)
+            else:
+                await self.send(PatchMsg(plot.id, kind.patch(options, result), seq, readouts))
+        except (PlotError, KeyError, ValueError) as err:
+            log.warning("plot %s got unusable numbers: %s", plot.id, err)
+            await self.send(PlotProblem(plot.id, f"The plot could not use the numbers it got: {err}", seq))

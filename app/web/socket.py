@@ -1,0 +1,100 @@
+"""The WebSocket of a lesson page: decode strictly, dispatch by type, never let one bad page
+disturb another. Malformed or unknown messages close that socket with 1003."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import msgspec
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
+
+from app.protocol import (
+    Check,
+    ClientMessage,
+    ErrorMsg,
+    Interrupt,
+    Open,
+    Ping,
+    Pong,
+    Restart,
+    Run,
+    ServerMessage,
+    Slide,
+    client_decoder,
+    server_encoder,
+)
+from app.web.session import Session
+
+log = logging.getLogger("descent.socket")
+router = APIRouter()
+UNSUPPORTED = 1003
+TOO_BIG = 1009
+
+
+@router.websocket("/ws/lessons/{slug}")
+async def lesson_socket(ws: WebSocket, slug: str) -> None:
+    state = ws.app.state
+    lesson = state.catalogue.get(slug)
+    await ws.accept()
+    if lesson is None:
+        await ws.close(code=UNSUPPORTED, reason="unknown lesson")
+        return
+    send_lock = asyncio.Lock()
+
+    async def send(msg: ServerMessage) -> None:
+        if ws.application_state != WebSocketState.CONNECTED:
+            return
+        async with send_lock:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await ws.send_text(server_encoder.encode(msg).decode())
+
+    session = Session(lesson, state.supervisor, state.settings, send)
+    tasks: set[asyncio.Task[None]] = set()
+    limit = state.settings.max_message_kb * 1024
+    opened = False
+    try:
+        while True:
+            raw = await ws.receive_text()
+            if len(raw) > limit:
+                log.warning("closing a socket on %s: message of %d bytes", slug, len(raw))
+                await ws.close(code=TOO_BIG, reason="message too big")
+                return
+            try:
+                msg: ClientMessage = client_decoder.decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError) as err:
+                log.warning("closing a socket on %s: malformed message: %s", slug, err)
+                await ws.close(code=UNSUPPORTED, reason="malformed message"[:120])
+                return
+            if isinstance(msg, Open):
+                if not opened:
+                    opened = True
+                    spawn(tasks, session.open(msg.cells))
+            elif isinstance(msg, Slide):
+                problem = session.slide(msg)
+                if problem:
+                    await send(ErrorMsg(problem))
+            elif isinstance(msg, Run):
+                spawn(tasks, session.run(msg))
+            elif isinstance(msg, Check):
+                spawn(tasks, session.check(msg))
+            elif isinstance(msg, Interrupt):
+                session.interrupt()
+            elif isinstance(msg, Restart):
+                spawn(tasks, session.restart())
+            elif isinstance(msg, Ping):
+                await send(Pong(msg.seq))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        for task in tasks:
+            task.cancel()
+        await session.close()
+
+
+def spawn(tasks: set[asyncio.Task[None]], coro: object) -> None:
+    task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)

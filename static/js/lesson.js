@@ -1,0 +1,143 @@
+// A lesson page: wires sliders, code cells, plots and exercises to the page's WebSocket.
+import { typeset } from "descent/math";
+import { LessonSocket } from "./socket.js";
+import { applyPatch, showFigure } from "./plots.js";
+import { Cells } from "./cells.js";
+
+const data = JSON.parse(document.getElementById("lesson-data").textContent);
+const $ = (sel) => document.querySelector(sel);
+let seq = 0;
+const state = { lastPatchSeq: 0, figures: 0, patches: 0 };
+window.descent = state;
+
+typeset(document.getElementById("lesson"));
+
+function pageMessage(text) {
+  const p = $("#page-message");
+  p.textContent = text || "";
+  p.hidden = !text;
+}
+
+function setBadge(sel, text, cls) {
+  const el = $(sel);
+  el.textContent = text;
+  el.className = `badge ${cls || ""}`;
+}
+
+const cells = new Cells(data.slug, data.cells, { onRun: run });
+
+function run(cell) {
+  const out = document.querySelector(`[data-output="${cell}"]`);
+  if (out) { out.textContent = "Running…"; out.dataset.ok = ""; }
+  socket.send({ type: "run", cell, code: cells.code(cell), seq: ++seq });
+}
+
+// Sliders: every input event is sent at once; the server keeps only the newest values.
+for (const input of document.querySelectorAll("input[data-slider]")) {
+  const name = input.dataset.slider;
+  const readout = document.querySelector(`output[data-readout="${name}"]`);
+  const decimals = (input.step.split(".")[1] || "").length;
+  const show = () => { readout.textContent = Number(input.value).toFixed(decimals); };
+  show();
+  input.addEventListener("input", () => {
+    show();
+    socket.send({ type: "slide", values: { [name]: Number(input.value) }, seq: ++seq });
+  });
+}
+
+function plotDiv(id) { return document.getElementById(`plot-${id}`); }
+
+function showReadouts(plot, readouts) {
+  const box = document.querySelector(`[data-readouts="${plot}"]`);
+  if (!box || !readouts) return;
+  box.textContent = Object.entries(readouts)
+    .map(([k, v]) => `${k} = ${Number(v).toPrecision(5)}`).join("   ");
+}
+
+function plotError(plot, text) {
+  const p = document.querySelector(`[data-plot-error="${plot}"]`);
+  if (!p) return;
+  p.textContent = text || "";
+  p.hidden = !text;
+  plotDiv(plot)?.classList.toggle("stale", Boolean(text));
+}
+
+const handlers = {
+  ready(msg) {
+    setBadge("#device", msg.device === "cpu" ? "CPU" : `GPU (${msg.device})`);
+    pageMessage("");
+  },
+  status(msg) {
+    const labels = { starting: "Starting…", idle: "Ready", busy: "Running…", waiting: "Waiting for a free CPU…",
+                     dead: "Kernel stopped", full: "Server full", refused: "Code refused" };
+    setBadge("#kernel-status", labels[msg.state] || msg.state, msg.state);
+    document.body.dataset.kernel = msg.state;
+    if (msg.message && ["dead", "full", "refused"].includes(msg.state)) pageMessage(msg.message);
+  },
+  figure(msg) {
+    plotError(msg.plot, "");
+    state.figures += 1;
+    showFigure(plotDiv(msg.plot), msg.figure);
+    showReadouts(msg.plot, msg.readouts);
+  },
+  patch(msg) {
+    plotError(msg.plot, "");
+    state.patches += 1;
+    state.lastPatchSeq = Math.max(state.lastPatchSeq, msg.seq);
+    applyPatch(plotDiv(msg.plot), msg.patch);
+    showReadouts(msg.plot, msg.readouts);
+  },
+  plot_error(msg) { plotError(msg.plot, msg.message); },
+  output(msg) { cells.showOutput(msg); },
+  check_result(msg) {
+    const v = document.querySelector(`[data-verdict="${msg.exercise}"]`);
+    v.textContent = msg.message;
+    v.dataset.passed = String(msg.passed);
+    document.querySelector(`[data-exercise="${msg.exercise}"]`).classList.toggle("done", msg.passed);
+    if (!msg.passed) revealHint(msg.exercise);
+  },
+  error(msg) { pageMessage(msg.message); },
+  pong() {},
+};
+
+function revealHint(id) {
+  const next = document.querySelector(`[data-hints="${id}"] li[hidden]`);
+  if (next) next.hidden = false;
+}
+
+for (const b of document.querySelectorAll("[data-check]")) {
+  b.addEventListener("click", () => {
+    const id = b.dataset.check;
+    document.querySelector(`[data-verdict="${id}"]`).textContent = "Checking…";
+    socket.send({ type: "check", exercise: id, seq: ++seq });
+  });
+}
+for (const b of document.querySelectorAll("[data-hint]")) {
+  b.addEventListener("click", () => revealHint(b.dataset.hint));
+}
+for (const b of document.querySelectorAll("[data-solution]")) {
+  b.addEventListener("click", () => {
+    const pre = document.querySelector(`[data-solution-text="${b.dataset.solution}"]`);
+    pre.hidden = !pre.hidden;
+  });
+}
+$("#restart").addEventListener("click", () => socket.send({ type: "restart" }));
+$("#interrupt").addEventListener("click", () => socket.send({ type: "interrupt" }));
+
+const scheme = location.protocol === "https:" ? "wss" : "ws";
+const socket = new LessonSocket(`${scheme}://${location.host}/ws/lessons/${data.slug}`, {
+  onMessage: (msg) => handlers[msg.type]?.(msg),
+  onOpen: () => {
+    // A fresh connection means a fresh kernel: send the page's code and current slider values.
+    socket.send({ type: "open", cells: cells.all() });
+    const values = {};
+    for (const input of document.querySelectorAll("input[data-slider]")) values[input.dataset.slider] = Number(input.value);
+    if (Object.keys(values).length) socket.send({ type: "slide", values, seq: ++seq });
+  },
+  onState: (s) => {
+    document.body.dataset.connection = s;
+    if (s === "open") setBadge("#connection", "Connected", "ok");
+    else if (s === "lost") setBadge("#connection", "Connection lost, reconnecting…", "dead");
+    else setBadge("#connection", "Connecting…", "starting");
+  },
+});
