@@ -62,9 +62,6 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."
     )
-    reload_lessons: bool = Field(
-        False, description="Reload lessons when their files change (for lesson authors)."
-    )
 
 
 def load_settings() -> Settings:
