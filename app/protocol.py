@@ -159,11 +159,14 @@ class KExec(msgspec.Struct, tag="exec", array_like=True):
 
 
 class KEvaluate(msgspec.Struct, tag="eval", array_like=True):
+    """Evaluate a plot; `whole` asks for everything, otherwise only what a slider move changes."""
+
     id: int
     plot: str
     kind: str
     options: dict[str, Any]
     values: dict[str, float]
+    whole: bool = True
 
 
 class KCheck(msgspec.Struct, tag="check", array_like=True):

@@ -16,7 +16,7 @@ import msgspec
 import numpy as np
 
 from app.kernel.channel import ChannelClosed, recv_frame, send_frame
-from app.plots.base import PlotError
+from app.plots.base import PlotError, readouts
 from app.plots.registry import PLOT_KINDS
 from app.protocol import (
     Array,
@@ -145,7 +145,8 @@ class Runtime:
         sys.stdout, sys.stderr = sink, sink
         try:
             options = kind.parse_options(req.options)
-            result = kind.evaluate(self.ns, options, req.values)
+            result = kind.evaluate(self.ns, options, req.values, req.whole)
+            result.update(readouts(self.ns, options, req.values))
         except KeyboardInterrupt:
             return KEvaluated(req.id, {}, {}, "Stopped: the plot took too long and was interrupted.")
         except BaseException as exc:

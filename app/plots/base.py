@@ -27,6 +27,8 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     title: str = ""
     height: int = 380
+    readouts: list[str] = []
+    """Learner functions called with the slider values and shown as `name() = value`."""
 
 
 class PlotKind:
@@ -36,11 +38,21 @@ class PlotKind:
     options_model: ClassVar[type[Options]] = Options
     #: Learner functions this kind calls, by option name (e.g. {"function": "y"}).
     function_options: ClassVar[tuple[str, ...]] = ()
+    #: Scalars of the result shown under the plot, by result key -> label.
+    readout_labels: ClassVar[dict[str, str]] = {}
+
+    def shown_readouts(self, scalars: Mapping[str, float]) -> dict[str, float]:
+        """The scalars a learner should see: the kind's own, then the lesson's readouts."""
+        shown = {label: scalars[k] for k, label in self.readout_labels.items() if k in scalars}
+        shown.update({k: v for k, v in scalars.items() if k.endswith("()")})
+        return {k: v for k, v in shown.items() if np.isfinite(v)}
 
     def parse_options(self, raw: Mapping[str, Any]) -> Options:
         return self.options_model.model_validate(dict(raw))
 
-    def evaluate(self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
+    def evaluate(
+        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+    ) -> Result:
         raise NotImplementedError
 
     def figure(self, options: Options, result: Result) -> Figure:
@@ -84,6 +96,17 @@ def slider_arguments(
                 f"`{name}` asks for `{p.name}`, but no slider has that name (sliders: {known})."
             )
     return kwargs
+
+
+def readouts(ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
+    """Each readout function called with the slider values it asks for, as `name()` scalars."""
+    out: Result = {}
+    for name in options.readouts:
+        fn = learner_function(ns, name)
+        value = as_float_array(fn(**slider_arguments(fn, name, 0, values)), name, ())
+        check_finite(value, name)
+        out[f"{name}()"] = float(value)
+    return out
 
 
 def as_float_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -76,7 +76,9 @@ class LineKind(PlotKind):
     function_options: ClassVar[tuple[str, ...]] = ("function",)
     color: ClassVar[str] = "#2f6fdf"
 
-    def evaluate(self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
+    def evaluate(
+        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+    ) -> Result:
         assert isinstance(options, CurveOptions)
         xs = np.linspace(options.x[0], options.x[1], options.points)
         result: Result = {"x": xs, "y": evaluate_curve_at(ns, options.function, xs, values)}

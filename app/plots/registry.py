@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from app.plots.base import PlotKind
 from app.plots.curve import LineKind, SigmoidKind
+from app.plots.landscape import LandscapeKind
 from app.plots.surface import PlaneKind, SigmoidSurfaceKind
+from app.plots.tangent import TangentKind
 
 PLOT_KINDS: dict[str, PlotKind] = {
-    kind.name: kind for kind in (LineKind(), SigmoidKind(), PlaneKind(), SigmoidSurfaceKind())
+    kind.name: kind
+    for kind in (
+        LineKind(), SigmoidKind(), PlaneKind(), SigmoidSurfaceKind(), LandscapeKind(), TangentKind(),
+    )
 }
 
 

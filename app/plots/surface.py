@@ -62,7 +62,9 @@ class PlaneKind(PlotKind):
     function_options: ClassVar[tuple[str, ...]] = ("function",)
     colorscale: ClassVar[str] = "Viridis"
 
-    def evaluate(self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
+    def evaluate(
+        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+    ) -> Result:
         assert isinstance(options, SurfaceOptions)
         return evaluate_surface(ns, options, values)
 

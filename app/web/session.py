@@ -252,7 +252,7 @@ class Session:
         values = {name: self.values[name] for name in plot.sliders}
         try:
             reply = await self.kernel.request(
-                KEvaluate(next(self.ids), plot.id, plot.kind, plot.options, values),
+                KEvaluate(next(self.ids), plot.id, plot.kind, plot.options, values, whole),
                 self.settings.call_timeout_s,
                 f"{self.settings.call_timeout_s:g} seconds",
             )
@@ -268,7 +268,7 @@ class Session:
         kind, options = plot_kind(plot.kind), self.options[plot.id]
         try:
             result = decode_result(reply)
-            readouts = {k: v for k, v in reply.scalars.items() if np.isfinite(v)}
+            readouts = kind.shown_readouts(reply.scalars)
             if whole:
                 await self.send(FigureMsg(plot.id, kind.figure(options, result), seq, readouts))
                 self.shown.add(plot.id)

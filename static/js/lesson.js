@@ -51,7 +51,7 @@ function showReadouts(plot, readouts) {
   const box = document.querySelector(`[data-readouts="${plot}"]`);
   if (!box || !readouts) return;
   box.textContent = Object.entries(readouts)
-    .map(([k, v]) => `${k} = ${Number(v).toPrecision(5)}`).join("   ");
+    .map(([k, v]) => `${k} = ${Number(v).toPrecision(5)}`).join("   ·   ");
 }
 
 function plotError(plot, text) {

@@ -1,0 +1,173 @@
+"""The loss landscape: surface and contour of the learner's `loss(w, b)`, a marker at the slider
+position and the gradient as an arrow. The grid is computed once per code change, in one request
+(vectorised when the learner's code broadcasts, else a scalar loop under a time budget); a
+slider move only recomputes the point, the gradient and the arrows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from app.engine.gradients import autograd_gradient, relative_error
+from app.engine.grid import GridError, evaluate_grid
+from app.plots.base import (
+    Figure,
+    Options,
+    Patch,
+    PlotError,
+    PlotKind,
+    Result,
+    as_float_array,
+    base_layout,
+    check_finite,
+    encode,
+    learner_function,
+)
+
+DISAGREE = 1e-4
+
+
+class LandscapeOptions(Options):
+    function: str = "loss"
+    gradient: str | None = None
+    """The learner's gradient(w, b) -> (dL/dw, dL/db), drawn as an arrow when given."""
+    w: tuple[float, float] = (-10.0, 10.0)
+    b: tuple[float, float] = (-15.0, 15.0)
+    resolution: int = 61
+    budget_s: float = 3.0
+    log_color: bool = True
+    height: int = 460
+
+
+class LandscapeKind(PlotKind):
+    name: ClassVar[str] = "landscape"
+    options_model: ClassVar[type[Options]] = LandscapeOptions
+    function_options: ClassVar[tuple[str, ...]] = ("function", "gradient")
+    readout_labels: ClassVar[dict[str, str]] = {
+        "loss": "loss",
+        "grad_w": "your ∂L/∂w",
+        "grad_b": "your ∂L/∂b",
+        "auto_w": "autograd ∂L/∂w",
+        "auto_b": "autograd ∂L/∂b",
+        "rel_error": "relative error",
+    }
+
+    def evaluate(
+        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+    ) -> Result:
+        assert isinstance(options, LandscapeOptions)
+        loss = learner_function(ns, options.function)
+        names = list(values)
+        if len(names) != 2:
+            raise PlotError("A landscape needs exactly two sliders: the weight and the bias.")
+        w0, b0 = float(values[names[0]]), float(values[names[1]])
+        result: Result = {"at_w": w0, "at_b": b0}
+        if whole:
+            ws = np.linspace(*options.w, options.resolution)
+            bs = np.linspace(*options.b, options.resolution)
+            try:
+                grid = evaluate_grid(loss, ws, bs, budget_s=options.budget_s)
+            except GridError as err:
+                raise PlotError(str(err)) from None
+            result.update(
+                {"ws": ws, "bs": bs, "z": grid.z, "vectorised": float(grid.mode == "vectorised"),
+                 "complete": float(grid.complete)}
+            )
+        value = as_float_array(loss(w0, b0), options.function, ())
+        check_finite(value, options.function)
+        result["loss"] = float(value)
+        auto = autograd_gradient(loss, [w0, b0])
+        if auto is not None and np.all(np.isfinite(auto)):
+            result["auto_w"], result["auto_b"] = float(auto[0]), float(auto[1])
+        if options.gradient:
+            fn = learner_function(ns, options.gradient)
+            g = as_float_array(fn(w0, b0), options.gradient, (2,))
+            check_finite(g, options.gradient)
+            result["grad_w"], result["grad_b"] = float(g[0]), float(g[1])
+            if auto is not None:
+                result["rel_error"] = relative_error(g, auto)
+        return result
+
+    # ------------------------------------------------------------------ drawing
+
+    def _arrow(self, options: LandscapeOptions, r: Result, key: str) -> tuple[list[Any], list[Any]]:
+        """A segment from the point along the gradient, scaled to a readable fixed length."""
+        if f"{key}_w" not in r:
+            return [], []
+        gw, gb = r[f"{key}_w"], r[f"{key}_b"]
+        norm = float(np.hypot(gw / (options.w[1] - options.w[0]), gb / (options.b[1] - options.b[0])))
+        if norm == 0:
+            return [r["at_w"]], [r["at_b"]]
+        scale = 0.18 / norm
+        return [r["at_w"], r["at_w"] + gw * scale], [r["at_b"], r["at_b"] + gb * scale]
+
+    def _moving(self, options: LandscapeOptions, r: Result) -> dict[str, list[Any]]:
+        gx, gy = self._arrow(options, r, "grad")
+        show_auto = "rel_error" not in r or r["rel_error"] > DISAGREE
+        ax, ay = self._arrow(options, r, "auto") if (options.gradient and show_auto) else ([], [])
+        if not options.gradient:
+            gx, gy = self._arrow(options, r, "auto")
+        return {
+            "x": [[r["at_w"]], [r["at_w"]], gx, ax],
+            "y": [[r["at_b"]], [r["at_b"]], gy, ay],
+            "z": [[r["loss"]], None, None, None],  # type: ignore[list-item]
+        }
+
+    def figure(self, options: Options, result: Result) -> Figure:
+        assert isinstance(options, LandscapeOptions)
+        z = np.asarray(result["z"])
+        color = np.log1p(np.maximum(z, 0)) if options.log_color and np.nanmin(z) >= 0 else z
+        layout = base_layout(options)
+        layout["scene"] = {
+            "domain": {"x": [0.0, 0.5], "y": [0.0, 1.0]},
+            "xaxis": {"title": {"text": "w"}},
+            "yaxis": {"title": {"text": "b"}},
+            "zaxis": {"title": {"text": options.function}},
+            "camera": {"eye": {"x": 1.5, "y": -1.5, "z": 1.0}},
+        }
+        layout["xaxis"] = {"domain": [0.58, 1.0], "title": {"text": "w"}, "range": list(options.w)}
+        layout["yaxis"] = {"title": {"text": "b"}, "range": list(options.b)}
+        moving = self._moving(options, result)
+        surface = {
+            "type": "surface", "x": encode(result["ws"]), "y": encode(result["bs"]), "z": encode(z),
+            "surfacecolor": encode(color), "colorscale": "Viridis", "showscale": False,
+            "opacity": 0.95,
+        }
+        contour = {
+            "type": "contour", "x": encode(result["ws"]), "y": encode(result["bs"]),
+            "z": encode(color), "colorscale": "Viridis", "showscale": False,
+            "contours": {"coloring": "heatmap"}, "line": {"width": 0.5}, "hoverinfo": "skip",
+        }
+        marker3d = {
+            "type": "scatter3d", "mode": "markers", "x": moving["x"][0], "y": moving["y"][0],
+            "z": moving["z"][0], "marker": {"size": 5, "color": "#e4572e"}, "name": "you",
+        }
+        marker = {
+            "type": "scatter", "mode": "markers", "x": moving["x"][1], "y": moving["y"][1],
+            "marker": {"size": 11, "color": "#e4572e", "line": {"color": "#fff", "width": 2}},
+            "name": "(w, b)",
+        }
+        arrow = {
+            "type": "scatter", "mode": "lines+markers", "x": moving["x"][2], "y": moving["y"][2],
+            "line": {"color": "#ffffff", "width": 3},
+            "marker": {"symbol": "arrow", "angleref": "previous", "size": [0, 14], "color": "#ffffff"},
+            "name": "your gradient" if options.gradient else "gradient",
+        }
+        auto = {
+            "type": "scatter", "mode": "lines+markers", "x": moving["x"][3], "y": moving["y"][3],
+            "line": {"color": "#ffb000", "width": 2, "dash": "dash"},
+            "marker": {"symbol": "arrow", "angleref": "previous", "size": [0, 12], "color": "#ffb000"},
+            "name": "autograd gradient",
+        }
+        return {"data": [surface, contour, marker3d, marker, arrow, auto], "layout": layout}
+
+    def patch(self, options: Options, result: Result) -> Patch:
+        assert isinstance(options, LandscapeOptions)
+        moving = self._moving(options, result)
+        return {
+            "traces": [2, 3, 4, 5],
+            "data": {"x": moving["x"], "y": moving["y"]},
+            "extra": [{"traces": [2], "data": {"z": [moving["z"][0]]}}],
+        }
