@@ -48,6 +48,14 @@ class Check(msgspec.Struct, tag="check", forbid_unknown_fields=True):
     seq: int = 0
 
 
+class Train(msgspec.Struct, tag="train", forbid_unknown_fields=True):
+    """Control a training plot: play, pause, one step, or reset; speed is iterations per frame."""
+
+    plot: str
+    action: Literal["play", "pause", "step", "reset"]
+    speed: int = 1
+
+
 class Interrupt(msgspec.Struct, tag="interrupt", forbid_unknown_fields=True):
     """Stop whatever the kernel is running."""
 
@@ -62,7 +70,7 @@ class Ping(msgspec.Struct, tag="ping", forbid_unknown_fields=True):
     seq: int = 0
 
 
-ClientMessage = Open | Slide | Run | Check | Interrupt | Restart | Ping
+ClientMessage = Open | Slide | Run | Check | Train | Interrupt | Restart | Ping
 
 # --------------------------------------------------------------------------- server -> page
 
@@ -129,6 +137,13 @@ class Status(msgspec.Struct, tag="status"):
     message: str = ""
 
 
+class TrainState(msgspec.Struct, tag="train_state"):
+    """Whether a training plot is playing, so the page can show Play or Pause."""
+
+    plot: str
+    playing: bool
+
+
 class ErrorMsg(msgspec.Struct, tag="error"):
     """Something the page asked for was refused; nothing was lost."""
 
@@ -139,7 +154,10 @@ class Pong(msgspec.Struct, tag="pong"):
     seq: int = 0
 
 
-ServerMessage = Ready | FigureMsg | PatchMsg | PlotProblem | Output | CheckResult | Status | ErrorMsg | Pong
+ServerMessage = (
+    Ready | FigureMsg | PatchMsg | PlotProblem | Output | CheckResult | Status | TrainState | ErrorMsg
+    | Pong
+)
 
 # --------------------------------------------------------------------------- server -> kernel
 
@@ -176,7 +194,18 @@ class KCheck(msgspec.Struct, tag="check", array_like=True):
     params: dict[str, Any]
 
 
-KernelRequest = KExec | KEvaluate | KCheck
+class KTrain(msgspec.Struct, tag="train", array_like=True):
+    """Reset a training plot's parameters, or run more iterations of the learner's update."""
+
+    id: int
+    plot: str
+    kind: str
+    options: dict[str, Any]
+    iterations: int
+    reset: bool
+
+
+KernelRequest = KExec | KEvaluate | KCheck | KTrain
 
 # --------------------------------------------------------------------------- kernel -> server
 

@@ -1,7 +1,9 @@
 """What a freshly forked kernel does to itself before it runs any learner code.
 
-Order matters: namespaces and mounts need privileges that the later steps take away; the
-seccomp filter goes last because it forbids the very calls the earlier steps make.
+Order matters: namespaces and mounts need the capabilities that a new user namespace grants, and
+the later steps take them away; the seccomp filter goes last because it forbids the very calls
+the earlier steps make. Every step either works or raises ConfineError, and the zygote then
+ends the kernel before any learner code ran.
 """
 
 from __future__ import annotations
@@ -18,12 +20,32 @@ from app.protocol import Limits
 libc = ctypes.CDLL(None, use_errno=True)
 
 CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_THREAD = 0x00010000
+NAMESPACE_FLAGS = (
+    CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
+    CLONE_NEWNET,
+)  # fmt: skip
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+MS_REMOUNT, MS_BIND, MS_MOVE = 32, 4096, 8192
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15
+FIOSETOWN, SIOCSPGRP, TIOCSTI = 0x8901, 0x8902, 0x5412
+AF_UNIX = 1
 KERNEL_UID = 1001
+#: Threads one kernel may have (RLIMIT_NPROC counts the tasks of its own user namespace).
+MAX_THREADS = 16
+#: Kernels are the first thing the host's OOM killer takes, never the web process.
+OOM_SCORE_ADJ = 1000
+
+#: The kernel's memory budget in MB, set by confine().
+memory_budget_mb = 0
 
 
 class ConfineError(Exception):
@@ -41,6 +63,23 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
+def memory_words(mb: int) -> str:
+    """What a learner reads when their kernel ran out of its memory budget."""
+    return (
+        f"Your code used more than {mb} MB of memory and was stopped. "
+        "Restart the kernel to go on, and work with smaller arrays or fewer copies."
+    )
+
+
+def out_of_memory_words(exc: BaseException) -> str:
+    """The learner's message when `exc` means the kernel hit its memory limit, else ""."""
+    if isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc)[:400]
+    ):
+        return memory_words(memory_budget_mb)
+    return ""
+
+
 def enter_namespaces(limits: Limits) -> None:
     """Own user, mount, network and IPC namespaces; a private /tmp; /proc hidden."""
     uid, gid = os.getuid(), os.getgid()
@@ -51,11 +90,22 @@ def enter_namespaces(limits: Limits) -> None:
     opts = f"size={limits.tmp_bytes},nr_inodes={limits.tmp_inodes},mode=1777".encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", flags, opts), "mount /tmp")
-    _check(
-        libc.mount(b"tmpfs", b"/proc", b"tmpfs", flags | MS_RDONLY, b"size=4k,nr_inodes=8"),
-        "hide /proc",
-    )
+    # CUDA reads /proc/driver/nvidia: park it in /tmp, hide /proc, then move it back (best
+    # effort: without it a kernel computes on the CPU).
+    nvidia = limits.device != "cpu" and os.path.isdir("/proc/driver/nvidia") and _park_nvidia()
+    proc_opts = b"size=16k,nr_inodes=16,mode=555"
+    _check(libc.mount(b"tmpfs", b"/proc", b"tmpfs", flags, proc_opts), "hide /proc")
+    if nvidia:
+        os.makedirs("/proc/driver/nvidia")
+        libc.mount(b"/tmp/.nvidia", b"/proc/driver/nvidia", None, MS_MOVE, None)
+    remount = MS_REMOUNT | MS_RDONLY | flags
+    _check(libc.mount(b"tmpfs", b"/proc", b"tmpfs", remount, proc_opts), "read-only /proc")
     os.chdir("/tmp")
+
+
+def _park_nvidia() -> bool:
+    os.mkdir("/tmp/.nvidia", 0o555)
+    return libc.mount(b"/proc/driver/nvidia", b"/tmp/.nvidia", None, MS_BIND, None) == 0  # type: ignore[no-any-return]
 
 
 def mapped_bytes() -> int:
@@ -65,13 +115,67 @@ def mapped_bytes() -> int:
 
 
 def set_limits(limits: Limits, base: int) -> None:
-    """Address space above what the zygote already mapped, CPU, file size, open files, no cores."""
-    resource.setrlimit(resource.RLIMIT_AS, (base + limits.memory_bytes, base + limits.memory_bytes))
+    """Address space above what the zygote already mapped, CPU, file size, open files, threads,
+    no core files, no locked memory. A kernel with a GPU gets no address-space limit: CUDA
+    reserves far more address space than it uses, so the supervisor's watchdog holds it."""
+    if limits.device == "cpu":
+        cap = base + limits.memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_THREADS, MAX_THREADS))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
+    resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    )
+
+
+def drop_capabilities() -> None:
+    """A new user namespace gives its creator every capability inside it: drop them all, from
+    the bounding and ambient sets too, so nothing can be regained."""
+    for cap in range(64):  # beyond the host's last capability the call fails harmlessly
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(libc.capset(ctypes.byref(header), data), "drop capabilities")
+
+
+#: Calls a learner never needs, refused with EPERM whatever their arguments.
+DENIED = (
+    "socket", "connect", "bind", "listen", "accept", "accept4",
+    "execve", "execveat", "fork", "vfork",
+    "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp",
+    "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "tkill",
+    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount",
+    "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr",
+    "bpf", "io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd",
+    "perf_event_open", "keyctl", "add_key", "request_key", "memfd_create", "memfd_secret",
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+    "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
+    "setfsuid", "setfsgid", "capset",
+    "setrlimit", "prlimit64", "setpriority", "sched_setattr", "sched_setscheduler",
+    "sched_setparam", "migrate_pages", "move_pages",
+    "personality", "acct", "swapon", "swapoff", "reboot", "syslog", "quotactl", "quotactl_fd",
+    "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat", "modify_ldt", "uselib",
+    "vhangup", "lookup_dcookie", "fanotify_init",
+    # System V and POSIX IPC keep memory outside the address-space limit.
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl",
+    "semget", "semop", "semtimedop", "semctl", "mq_open", "mq_timedsend", "mq_timedreceive",
+    "mq_notify", "mq_getsetattr", "mq_unlink",
+)  # fmt: skip
 
 
 def install_seccomp() -> None:
@@ -81,55 +185,63 @@ def install_seccomp() -> None:
 
     f = sc.SyscallFilter(defaction=sc.ALLOW)
     deny = sc.ERRNO(errno.EPERM)
-    for name in (
-        "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
-        "execve", "execveat", "fork", "vfork",
-        "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd",
-        "pidfd_send_signal",
-        "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount",
-        "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr",
-        "bpf", "io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd",
-        "perf_event_open", "keyctl", "add_key", "request_key", "memfd_create",
-        "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-        "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
-        "setrlimit", "prlimit64", "setpriority", "sched_setattr", "sched_setscheduler",
-        "personality", "acct", "swapon", "swapoff", "reboot", "syslog", "quotactl",
-        "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat",
-        "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
-    ):
+    for name in DENIED:
         try:
-            if name in ("kill", "tgkill", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
-                continue
             f.add_rule(deny, name)
         except (RuntimeError, ValueError, OSError):
             continue  # not a syscall on this architecture
     me = os.getpid()
-    # Signals only to itself (raise(), KeyboardInterrupt plumbing); never to another process.
+    # Signals only to itself (raise(), KeyboardInterrupt plumbing); never to another process,
+    # its process group (0) or everyone (-1).
     f.add_rule(deny, "kill", sc.Arg(0, sc.NE, me))
     f.add_rule(deny, "tgkill", sc.Arg(0, sc.NE, me))
     f.add_rule(deny, "rt_sigqueueinfo", sc.Arg(0, sc.NE, me))
     f.add_rule(deny, "rt_tgsigqueueinfo", sc.Arg(0, sc.NE, me))
-    f.add_rule(deny, "tkill")
-    # New threads (clone with CLONE_THREAD) are allowed; new processes are not.
-    clone_thread = 0x00010000
-    f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, clone_thread, 0))
+    # Signals by the back door: an fd's owner gets SIGIO (or any signal set by F_SETSIG).
+    for cmd in (F_SETOWN, F_SETSIG, F_SETOWN_EX):
+        f.add_rule(deny, "fcntl", sc.Arg(1, sc.EQ, cmd))
+    for cmd in (FIOSETOWN, SIOCSPGRP, TIOCSTI):
+        f.add_rule(deny, "ioctl", sc.Arg(1, sc.EQ, cmd))
+    # Scheduling of itself only (pid 0); other kernels share this kernel's host uid.
+    f.add_rule(deny, "sched_setaffinity", sc.Arg(0, sc.NE, 0))
+    f.add_rule(deny, "ioprio_set", sc.Arg(1, sc.NE, 0))
+    # A connected pair of Unix sockets inside the process (asyncio's self-pipe), nothing else.
+    f.add_rule(deny, "socketpair", sc.Arg(0, sc.NE, AF_UNIX))
+    # New threads (clone with CLONE_THREAD) are allowed; new processes and namespaces are not.
+    f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+    for flag in NAMESPACE_FLAGS:
+        f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # glibc falls back to clone, which we can inspect
     f.load()
 
 
 def confine(channel: socket.socket, limits: Limits) -> None:
     """Apply every per-kernel layer, or raise ConfineError before any learner code runs."""
+    global memory_budget_mb
+    parent = os.getppid()
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        raise ConfineError("the zygote ended while this kernel started")
     keep = channel.fileno()
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.closerange(3, keep)
     os.closerange(keep + 1, 65536)
+    try:
+        _write("/proc/self/oom_score_adj", str(OOM_SCORE_ADJ))
+    except OSError:
+        pass  # a host without it; the memory limits still hold
+    # Its own session and process group: kill(0) reaches only itself, and on hosts with
+    # autogroup scheduling each kernel is its own group, so its threads share one fair slice.
+    os.setsid()
     base = mapped_bytes()
+    memory_budget_mb = limits.memory_bytes // (1024 * 1024)
     if limits.namespaces:
         enter_namespaces(limits)
     set_limits(limits, base)
+    if limits.namespaces:
+        drop_capabilities()
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if limits.seccomp:

@@ -16,7 +16,7 @@ import msgspec
 import numpy as np
 
 from app.kernel.channel import ChannelClosed, recv_frame, send_frame
-from app.plots.base import PlotError, readouts
+from app.plots.base import Options, PlotError, PlotKind, Result, readouts
 from app.plots.registry import PLOT_KINDS
 from app.protocol import (
     Array,
@@ -27,6 +27,7 @@ from app.protocol import (
     KExec,
     KExecDone,
     KHello,
+    KTrain,
     KernelReply,
     reply_encoder,
     request_decoder,
@@ -112,6 +113,7 @@ class Runtime:
             KExec: self.exec_cell,
             KEvaluate: self.evaluate,
             KCheck: self.check,
+            KTrain: self.train,
         }
 
     def exec_cell(self, req: KExec) -> KernelReply:
@@ -137,25 +139,45 @@ class Runtime:
         )
 
     def evaluate(self, req: KEvaluate) -> KernelReply:
-        kind = PLOT_KINDS.get(req.kind)
+        def compute(kind: PlotKind, options: Options) -> Result:
+            result = kind.evaluate(self.ns, options, req.values, req.whole)
+            result.update(readouts(self.ns, options, req.values))
+            return result
+
+        return self._plot_call(req.id, req.kind, req.options, compute)
+
+    def train(self, req: KTrain) -> KernelReply:
+        def compute(kind: PlotKind, options: Options) -> Result:
+            advance = getattr(kind, "advance", None)
+            if advance is None:
+                raise PlotError(f"A {kind.name} plot cannot be trained.")
+            return advance(self.ns, options, max(0, min(req.iterations, 100_000)), req.reset)  # type: ignore[no-any-return]
+
+        return self._plot_call(req.id, req.kind, req.options, compute)
+
+    def _plot_call(
+        self, rid: int, kind_name: str, raw: dict[str, Any], compute: Callable[[PlotKind, Options], Result]
+    ) -> KernelReply:
+        """Run a plot computation on learner code, its output swallowed, its errors worded."""
+        kind = PLOT_KINDS.get(kind_name)
         if kind is None:
-            return KEvaluated(req.id, {}, {}, f"unknown plot kind {req.kind!r}")
+            return KEvaluated(rid, {}, {}, f"unknown plot kind {kind_name!r}")
         sink = CappedText(0)
         old = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = sink, sink
         try:
-            options = kind.parse_options(req.options)
-            result = kind.evaluate(self.ns, options, req.values, req.whole)
-            result.update(readouts(self.ns, options, req.values))
+            result = compute(kind, kind.parse_options(raw))
         except KeyboardInterrupt:
-            return KEvaluated(req.id, {}, {}, "Stopped: the plot took too long and was interrupted.")
+            return KEvaluated(rid, {}, {}, "Stopped: the plot took too long and was interrupted.")
+        except MemoryError:
+            return KEvaluated(rid, {}, {}, "Your code ran out of memory while drawing this plot.")
         except BaseException as exc:
-            return KEvaluated(req.id, {}, {}, short_error(exc))
+            return KEvaluated(rid, {}, {}, short_error(exc))
         finally:
             sys.stdout, sys.stderr = old
         arrays = {k: to_array(v) for k, v in result.items() if isinstance(v, np.ndarray)}
         scalars = {k: float(v) for k, v in result.items() if isinstance(v, int | float)}
-        return KEvaluated(req.id, arrays, scalars, "")
+        return KEvaluated(rid, arrays, scalars, "")
 
     def check(self, req: KCheck) -> KernelReply:
         from app.kernel.checks import CHECKS

@@ -4,24 +4,40 @@ which layers this host supports. The only code that starts processes for learner
 from __future__ import annotations
 
 import glob
+import logging
 import os
+import pwd
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from app.config import ROOT, Settings
 from app.protocol import Limits
 
-#: The parts of the app a kernel needs, bound read-only; the server's other code is not visible.
+log = logging.getLogger("descent.kernel")
+
+#: The parts of the app a kernel needs, bound read-only; the server's other code (the web layer,
+#: settings, the supervisor and this file) is not visible inside the sandbox.
 KERNEL_CODE = (
     "app/__init__.py",
     "app/protocol.py",
-    "app/kernel",
+    "app/kernel/__init__.py",
+    "app/kernel/channel.py",
+    "app/kernel/checks.py",
+    "app/kernel/confine.py",
+    "app/kernel/runtime.py",
+    "app/kernel/zygote.py",
     "app/plots",
     "app/engine",
 )
+#: The host account the sandbox runs as when the server runs as root.
+SANDBOX_USER = "nobody"
+#: Size of the zygote's own /tmp; each kernel mounts its private, capped /tmp over it.
+ZYGOTE_TMP_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,8 @@ class Layers:
 
 
 def probe_layers() -> Layers:
-    """Try each layer for real: start bwrap with every namespace, load a seccomp filter."""
+    """Try each layer for real, as the identity the sandbox will have: start bwrap with every
+    namespace, load a seccomp filter."""
     bwrap = shutil.which("bwrap")
     namespaces = False
     if bwrap:
@@ -55,7 +72,7 @@ def probe_layers() -> Layers:
             proc = subprocess.run(
                 [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
                  "--proc", "/proc", "--dev", "/dev", "true"],
-                capture_output=True, timeout=10, check=False,
+                capture_output=True, timeout=10, check=False, **identity_arguments(),
             )
             namespaces = proc.returncode == 0
         except (OSError, subprocess.TimeoutExpired):
@@ -69,13 +86,23 @@ def _seccomp_works() -> bool:
         "f.add_rule(s.ERRNO(errno.EPERM), 'acct'); f.load()"
     )
     try:
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=20, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, timeout=20, check=False,
+            **identity_arguments(),
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return proc.returncode == 0
 
 
+def gpu_nodes(settings: Settings) -> list[str]:
+    """The GPU device nodes a kernel may use: none unless the setting allows a GPU."""
+    return [] if settings.device == "cpu" else sorted(glob.glob("/dev/nvidia*"))
+
+
 def kernel_limits(settings: Settings, layers: Layers) -> Limits:
+    """What each kernel may use. `device` is "cpu" unless GPU nodes are bound into the sandbox;
+    only then does a kernel go without an address-space limit (see confine.set_limits)."""
     return Limits(
         memory_bytes=settings.kernel_memory_mb * 1024 * 1024,
         cpu_seconds=settings.kernel_cpu_s,
@@ -85,16 +112,14 @@ def kernel_limits(settings: Settings, layers: Layers) -> Limits:
         tmp_inodes=256,
         namespaces=layers.namespaces,
         seccomp=layers.seccomp,
-        device=settings.device,
+        device=settings.device if gpu_nodes(settings) else "cpu",
     )
 
 
 def _gpu_binds(settings: Settings) -> list[str]:
     """With a GPU allowed, bind its device nodes; the kernel opens them on first CUDA use."""
-    if settings.device == "cpu":
-        return []
     args: list[str] = []
-    for node in sorted(glob.glob("/dev/nvidia*")):
+    for node in gpu_nodes(settings):
         args += ["--dev-bind", node, node]
     if args and os.path.isdir("/proc/driver/nvidia"):
         args += ["--ro-bind", "/proc/driver/nvidia", "/proc/driver/nvidia"]
@@ -118,18 +143,143 @@ def zygote_environment() -> dict[str, str]:
     }
 
 
+def python_prefixes() -> list[str]:
+    return sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+
+
+def bound_paths() -> list[Path]:
+    """Every host path bound into the sandbox (read-only), GPU nodes aside."""
+    paths = [Path("/usr")] + [Path(p) for p in python_prefixes()] + kernel_code_paths()
+    if os.path.exists("/etc/ld.so.cache"):
+        paths.append(Path("/etc/ld.so.cache"))
+    return paths
+
+
+def _allowed(path: Path, uid: int, gid: int, need: int) -> bool:
+    st = path.stat()
+    shift = 6 if st.st_uid == uid else 3 if st.st_gid == gid else 0
+    return (st.st_mode >> shift) & need == need
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The host account the sandbox runs as, and how its bound paths become reachable for it:
+    each directory in `covers` (one it may not search, such as /root) is hidden under an empty
+    tmpfs in a mount namespace private to bubblewrap, and the paths in `binds` are bound back
+    into it, so the rest of that directory stays out of reach."""
+
+    uid: int
+    gid: int
+    covers: tuple[str, ...] = ()
+    binds: tuple[str, ...] = ()
+
+
+def _plan(uid: int, gid: int) -> Identity | None:
+    covers: list[str] = []
+    binds: list[str] = []
+    for path in bound_paths():
+        try:
+            blocked = next(
+                (a for a in reversed(path.parents) if not _allowed(a, uid, gid, 1)), None
+            )
+            if not _allowed(path, uid, gid, 5 if path.is_dir() else 4):
+                return None
+        except OSError:
+            return None
+        if blocked is not None:
+            if blocked == Path("/"):
+                return None
+            covers.append(str(blocked))
+            binds.append(str(path))
+    return Identity(uid, gid, tuple(dict.fromkeys(covers)), tuple(binds))
+
+
+def _become(identity: Identity, nice: int) -> None:
+    """In a child about to exec the sandbox (as root): cover, bind back, drop to the identity."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ms_rec, ms_private, ms_bind, ms_nosuid, ms_nodev = 16384, 1 << 18, 4096, 2, 4
+    if identity.covers:
+        if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS
+            raise OSError(ctypes.get_errno(), "unshare a mount namespace")
+        libc.mount(b"none", b"/", None, ms_rec | ms_private, None)
+        held = [os.open(p, os.O_PATH | os.O_CLOEXEC) for p in identity.binds]
+        for cover in identity.covers:
+            if libc.mount(b"tmpfs", cover.encode(), b"tmpfs", ms_nosuid | ms_nodev, b"mode=755") != 0:
+                raise OSError(ctypes.get_errno(), f"cover {cover}")
+        for path, fd in zip(identity.binds, held, strict=True):
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.makedirs(path, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+            source = f"/proc/self/fd/{fd}".encode()
+            if libc.mount(source, path.encode(), None, ms_bind | ms_rec, None) != 0:
+                raise OSError(ctypes.get_errno(), f"bind {path}")
+            os.close(fd)
+    os.setgroups([])
+    os.setresgid(identity.gid, identity.gid, identity.gid)
+    os.setresuid(identity.uid, identity.uid, identity.uid)
+    os.nice(nice)
+
+
+@cache
+def sandbox_identity() -> Identity | None:
+    """The host account the sandbox runs as when it is not the server's own, else None.
+
+    As root, the zygote and every kernel run as `nobody`, so that nothing in the sandbox is
+    host root, not even inside its user namespace. bubblewrap then resolves the paths it binds
+    as `nobody`; those behind a directory it may not search (a Python under /root, mode 700)
+    are made reachable by `Identity.covers`. Where even that fails (no mount namespaces for
+    root in this container, or a bound file `nobody` may not read), the sandbox keeps the
+    server's identity, still in its own user namespace without capabilities, and the log says
+    why."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(SANDBOX_USER)
+        uid, gid = entry.pw_uid, entry.pw_gid
+    except KeyError:
+        uid = gid = 65534
+    identity = _plan(uid, gid)
+    problem = "a bound path is not readable by it"
+    if identity is not None:
+        try:
+            subprocess.run(
+                ["/bin/true"], check=True, timeout=10, preexec_fn=lambda: _become(identity, 0)
+            )
+            return identity
+        except (OSError, subprocess.SubprocessError) as err:
+            problem = str(err)
+    log.warning(
+        "the sandbox keeps root's identity (in its own user namespace, without capabilities), "
+        "as it cannot run as %s here: %s",
+        SANDBOX_USER, problem,
+    )  # fmt: skip
+    return None
+
+
+def identity_arguments(nice: int = 0) -> dict[str, Any]:
+    """subprocess arguments that start a process as the sandbox identity, at `nice`."""
+    identity = sandbox_identity()
+    if identity is None:
+        return {"preexec_fn": lambda: os.nice(nice)} if nice else {}
+    return {"preexec_fn": lambda: _become(identity, nice)}
+
+
 def zygote_command(settings: Settings, layers: Layers, control_fd: int) -> list[str]:
     """The zygote's command line: inside bubblewrap when the host has it, bare in weak mode."""
     python = [sys.executable, "-m", "app.kernel.zygote", str(control_fd)]
     if not (layers.bubblewrap and layers.namespaces):
         return python
-    prefixes = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
     args = [
         "bwrap",
         "--unshare-all",
         "--unshare-user",
         "--uid", "1000",
         "--gid", "1000",
+        "--hostname", "descent",
         "--die-with-parent",
         "--new-session",
         "--cap-drop", "ALL",
@@ -141,14 +291,13 @@ def zygote_command(settings: Settings, layers: Layers, control_fd: int) -> list[
         "--symlink", "usr/sbin", "/sbin",
         "--proc", "/proc",
         "--dev", "/dev",
-        "--size", str(settings.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-    ]
+        "--size", str(ZYGOTE_TMP_BYTES), "--tmpfs", "/tmp",
+    ]  # fmt: skip
     if os.path.exists("/etc/ld.so.cache"):
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    for prefix in prefixes:
+    for prefix in python_prefixes():
         args += ["--ro-bind", prefix, prefix]
-    for part in KERNEL_CODE:
-        path = ROOT / part
+    for path in kernel_code_paths():
         args += ["--ro-bind", str(path), str(path)]
     args += _gpu_binds(settings)
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]

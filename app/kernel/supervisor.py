@@ -1,5 +1,9 @@
-"""The web process's side of the sandbox: one zygote, the kernels it forks, their deadlines and
-the plain words for every way a kernel can end."""
+"""The web process's side of the sandbox: one zygote, the kernels it forks, their deadlines, the
+watchdogs that look at them from outside, and the plain words for every way a kernel can end.
+
+Nothing a kernel sends is trusted: each reply is decoded strictly into its type, must answer the
+request it follows, and must be well formed; anything else ends that kernel, never the server.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import os
 import signal
 import socket
@@ -18,10 +23,23 @@ import msgspec
 
 from app.config import Settings
 from app.kernel.channel import ChannelClosed, ChannelViolation, frame, read_frame
-from app.kernel.sandbox import Layers, kernel_limits, probe_layers, zygote_command, zygote_environment
+from app.kernel.confine import memory_words
+from app.kernel.sandbox import (
+    Layers,
+    identity_arguments,
+    kernel_limits,
+    probe_layers,
+    zygote_command,
+    zygote_environment,
+)
+from app.kernel.zygote import EXIT_MEMORY, EXIT_RUNTIME, EXIT_SANDBOX
 from app.protocol import (
+    KChecked,
     KernelReply,
     KernelRequest,
+    KEvaluated,
+    KExec,
+    KExecDone,
     KFailed,
     KHello,
     ZExited,
@@ -36,6 +54,27 @@ from app.protocol import (
 
 log = logging.getLogger("descent.kernel")
 KernelId = NewType("KernelId", int)
+
+#: After a deadline: SIGINT, repeated every INTERRUPT_REPEAT_S (one may land between learner
+#: lines and be dropped), then SIGKILL once INTERRUPT_GRACE_S have passed without a reply.
+INTERRUPT_GRACE_S = 1.0
+INTERRUPT_REPEAT_S = 0.2
+#: Watchdogs between requests, every WATCH_INTERVAL_S.
+WATCH_INTERVAL_S = 1.0
+#: A kernel that is not answering a request but keeps more than this share of a core busy for
+#: IDLE_CPU_STRIKES intervals in a row (a thread left spinning) is stopped.
+IDLE_CPU_SHARE = 0.5
+IDLE_CPU_STRIKES = 2
+#: When the host's available memory falls below this, the kernel that grew most is stopped.
+MEMORY_RESERVE_BYTES = 256 * 1024 * 1024
+#: Longest error text or check message a reply may carry.
+MAX_REPLY_TEXT = 16_000
+#: Arrays in a reply have at most this many dimensions.
+MAX_ARRAY_DIMS = 4
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
+RESTART = "Press Restart to get a fresh kernel; your code in the page is kept."
 
 
 class KernelDied(Exception):
@@ -56,23 +95,129 @@ class SandboxRefused(Exception):
 
 def death_message(code: int, settings: Settings) -> tuple[str, str]:
     """(reason, plain words) for a kernel that ended with `code` (negative: killed by signal)."""
-    restart = "Press Restart to get a fresh kernel; your code in the page is kept."
     if code == -signal.SIGSEGV:
-        return "crash", f"Your code crashed the kernel (a segmentation fault). {restart}"
+        return "crash", f"Your code crashed the kernel (a segmentation fault). {RESTART}"
     if code == -signal.SIGXCPU:
         return "cpu", (
             f"Your kernel used more than {settings.kernel_cpu_s} s of CPU time in all and was "
-            f"stopped. {restart}"
+            f"stopped. {RESTART}"
         )
     if code == -signal.SIGXFSZ:
-        return "disk", f"Your code wrote a file larger than {settings.tmp_mb} MB and was stopped. {restart}"
+        return "disk", (
+            f"Your code wrote a file larger than {settings.tmp_mb} MB and was stopped. {RESTART}"
+        )
     if code == -signal.SIGKILL:
-        return "killed", f"Your kernel was stopped. {restart}"
-    if code == 70:
+        return "killed", (
+            "Your kernel was stopped from outside, most likely because the server ran short of "
+            f"memory. {RESTART}"
+        )
+    if code == EXIT_MEMORY:
+        return "memory", memory_words(settings.kernel_memory_mb)
+    if code == EXIT_SANDBOX:
         return "sandbox", "The sandbox could not be set up for your kernel. Tell your teacher."
+    if code == EXIT_RUNTIME:
+        return "channel", (
+            "Your kernel lost its connection to the server (did your code close or write to a "
+            f"file it did not open?). {RESTART}"
+        )
     if code < 0:
-        return "signal", f"Your kernel ended on signal {signal.Signals(-code).name}. {restart}"
-    return "exit", f"Your code ended the kernel (exit code {code}). {restart}"
+        return "signal", f"Your kernel ended on signal {signal.Signals(-code).name}. {RESTART}"
+    return "exit", f"Your code ended the kernel (exit code {code}). {RESTART}"
+
+
+def reply_problem(req: KernelRequest, reply: KernelReply) -> str:
+    """Why `reply` cannot be the answer to `req`, or "" when it can."""
+    if isinstance(reply, KHello | KFailed):
+        return f"unexpected {type(reply).__name__} during a request"
+    rid = getattr(reply, "id", None)
+    if rid != req.id:
+        return f"a reply to request {rid} while request {req.id} was asked"
+    if isinstance(reply, KEvaluated):
+        for name, arr in reply.arrays.items():
+            dims = arr.shape
+            if len(dims) > MAX_ARRAY_DIMS or any(d < 0 for d in dims):
+                return f"array {name!r} has shape {dims}"
+            if math.prod(dims) * 8 != len(arr.data):
+                return f"array {name!r} of shape {dims} carries {len(arr.data)} bytes"
+    if isinstance(reply, KExecDone) and isinstance(req, KExec):
+        if max(len(reply.stdout), len(reply.stderr)) > req.output_limit:
+            return "more output than the limit allows"
+    text = getattr(reply, "error", "") or getattr(reply, "message", "")
+    if isinstance(text, str) and len(text) > MAX_REPLY_TEXT:
+        return f"an error text of {len(text)} characters"
+    return ""
+
+
+def timed_out(reply: KernelReply, limit_words: str) -> KernelReply:
+    """A reply to a request that was interrupted at its deadline, worded as such."""
+    words = (
+        f"Your code ran for more than {limit_words} and was stopped. Look for an endless loop, "
+        "or make the computation smaller."
+    )
+    if isinstance(reply, KExecDone) and reply.interrupted:
+        return msgspec.structs.replace(reply, error=words)
+    if isinstance(reply, KEvaluated) and reply.error:
+        return msgspec.structs.replace(reply, error=words)
+    if isinstance(reply, KChecked) and not reply.passed:
+        return msgspec.structs.replace(reply, message=words)
+    return reply
+
+
+# ------------------------------------------------------------------ the host's /proc
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found += [int(x) for x in f.read().split()]
+    return found
+
+
+def _inner_pid(pid: int) -> int:
+    """A process's pid in its own (innermost) pid namespace, or -1."""
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    return -1
+
+
+def find_host_pid(roots: list[int], inner: int, depth: int = 3) -> int | None:
+    """The host pid of the descendant of `roots` whose innermost pid is `inner`."""
+    level = roots
+    for _ in range(depth):
+        for pid in reversed(level):  # the newest child is listed last
+            if _inner_pid(pid) == inner:
+                return pid
+        level = [c for p in level for c in _children(p)]
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, all its threads together."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def anonymous_bytes(pid: int) -> int:
+    """Resident memory not backed by files (the heap, arrays, tensors)."""
+    with open(f"/proc/{pid}/statm") as f:
+        fields = f.read().split()
+    return (int(fields[1]) - int(fields[2])) * PAGE
+
+
+def available_bytes() -> int:
+    with contextlib.suppress(OSError, ValueError), open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 1 << 62
+
+
+# ------------------------------------------------------------------ kernels
 
 
 class Kernel:
@@ -88,42 +233,60 @@ class Kernel:
         self.last_used = time.monotonic()
         self.dead: KernelDied | None = None
         self.busy = False
+        #: The kernel's pid on the host (None where /proc does not tell); for the watchdogs.
+        self.host_pid: int | None = None
+        self.base_memory = 0
+        self._cpu = (0.0, 0.0)  # (monotonic time, CPU seconds) at the last watchdog sample
+        self._strikes = 0
         self._kill_reason: tuple[str, str] | None = None
+        self._pending: asyncio.Task[bytes] | None = None
+        self._requests = 0
 
     async def connect(self, timeout: float) -> None:
         self.reader, self.writer = await asyncio.open_unix_connection(sock=self.sock)
-        reply = await self._read(timeout, "start")
+        try:
+            reply = await self._read(timeout)
+        except TimeoutError:
+            await self.kill("sandbox", "The kernel did not start in time. Press Restart.")
+            raise self.dead or KernelDied("sandbox", "The kernel did not start.") from None
         if isinstance(reply, KFailed):
             log.error("a kernel could not confine itself: %s", reply.message)
         if not isinstance(reply, KHello):
-            await self.kill("protocol", "The kernel did not start properly.")
-            raise self.dead or KernelDied("protocol", "The kernel did not start properly.")
+            await self.kill("sandbox", "The sandbox could not be set up for your kernel. Tell your teacher.")
+            raise self.dead or KernelDied("sandbox", "The kernel did not start properly.")
         self.device = reply.device
 
-    async def _read(self, timeout: float, what: str) -> KernelReply:
+    async def _read(self, timeout: float) -> KernelReply:
+        """The next reply. A timeout leaves the frame being read in place for the next call,
+        so a deadline never cuts a frame in half."""
         assert self.reader is not None
-        read = asyncio.ensure_future(read_frame(self.reader))
-        done, _ = await asyncio.wait({read, self.exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(read_frame(self.reader))
+        read = self._pending
+        done, _ = await asyncio.wait(
+            {read, self.exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if read in done:
+            self._pending = None
             try:
-                payload = read.result()
-                return reply_decoder.decode(payload)
+                return reply_decoder.decode(read.result())
             except ChannelClosed:
                 await self._await_exit()
             except (ChannelViolation, msgspec.DecodeError, msgspec.ValidationError) as err:
-                log.warning("kernel %s sent an invalid frame: %s", self.pid, err)
-                await self.kill(
-                    "protocol",
-                    "Your kernel sent something that is not a valid message, so it was stopped. "
-                    "Press Restart to get a fresh kernel.",
-                )
+                await self._violation(str(err))
+        elif self.exited.done():
+            await self._await_exit()
         else:
-            read.cancel()
-            if self.exited.done():
-                await self._await_exit()
-            else:
-                raise TimeoutError(what)
+            raise TimeoutError
         raise self.dead or KernelDied("exit", "The kernel ended.")
+
+    async def _violation(self, problem: str) -> None:
+        log.warning("kernel %s broke the protocol: %s", self.pid, problem)
+        await self.kill(
+            "protocol",
+            "Your kernel sent something that is not a valid message, so it was stopped. "
+            f"{RESTART}",
+        )
 
     async def _await_exit(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -134,7 +297,7 @@ class Kernel:
             elif self.exited.done():
                 self.dead = KernelDied(*death_message(self.exited.result(), self.zygote.settings))
             else:
-                self.dead = KernelDied("exit", "The kernel closed its channel.")
+                self.dead = KernelDied("exit", f"The kernel closed its channel. {RESTART}")
 
     async def request(self, req: KernelRequest, timeout: float, limit_words: str) -> KernelReply:
         """Send one request and wait for its reply; past the deadline interrupt, then kill."""
@@ -145,30 +308,53 @@ class Kernel:
                 raise self.dead
             assert self.writer is not None
             self.busy = True
+            self._requests += 1
             self.last_used = time.monotonic()
             try:
                 self.writer.write(frame(request_encoder.encode(req)))
                 try:
-                    return await self._read(timeout, "request")
+                    return await self._checked(req, await self._read(timeout))
                 except TimeoutError:
+                    pass
+                give_up = time.monotonic() + INTERRUPT_GRACE_S
+                while (left := give_up - time.monotonic()) > 0:
                     self.zygote.signal(self.pid, signal.SIGINT)
-                try:
-                    return await self._read(1.0, "interrupt")
-                except TimeoutError:
-                    await self.kill(
-                        "timeout",
-                        f"Your code ran for more than {limit_words} and did not stop when "
-                        "interrupted, so the kernel was stopped. Look for an endless loop, then "
-                        "press Restart.",
-                    )
-                    raise self.dead or KernelDied("timeout", "stopped") from None
+                    try:
+                        reply = await self._read(min(INTERRUPT_REPEAT_S, left))
+                    except TimeoutError:
+                        continue
+                    return await self._checked(req, timed_out(reply, limit_words))
+                await self.kill(
+                    "timeout",
+                    f"Your code ran for more than {limit_words} and did not stop when "
+                    "interrupted, so the kernel was stopped. Look for an endless loop, then "
+                    "press Restart.",
+                )
+                raise self.dead or KernelDied("timeout", "stopped")
             finally:
                 self.busy = False
                 self.last_used = time.monotonic()
 
+    async def _checked(self, req: KernelRequest, reply: KernelReply) -> KernelReply:
+        problem = reply_problem(req, reply)
+        if problem:
+            await self._violation(problem)
+            raise self.dead or KernelDied("protocol", "stopped")
+        return reply
+
     def interrupt(self) -> None:
+        """Stop what the kernel runs now (the learner pressed Stop)."""
         if self.busy and not self.dead:
+            asyncio.get_running_loop().create_task(self._interrupt(self._requests))
+
+    async def _interrupt(self, request: int) -> None:
+        # SIGINT counts only while learner code runs: repeat it for a moment in case the first
+        # one arrived just before (or just after) the learner's code started.
+        for _ in range(int(INTERRUPT_GRACE_S / INTERRUPT_REPEAT_S)):
+            if not self.busy or self.dead or self._requests != request:
+                return
             self.zygote.signal(self.pid, signal.SIGINT)
+            await asyncio.sleep(INTERRUPT_REPEAT_S)
 
     async def kill(self, reason: str, message: str) -> None:
         if self.dead is None:
@@ -178,8 +364,46 @@ class Kernel:
             self.zygote.signal(self.pid, signal.SIGKILL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.exited), 2.0)
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
         if self.writer is not None:
             self.writer.close()
+
+    # -------------------------------------------------------------- watchdog
+
+    def watch(self, settings: Settings) -> tuple[str, str] | None:
+        """One watchdog look from outside: (reason, words) when the kernel must be stopped."""
+        if self.host_pid is None or self.dead:
+            return None
+        try:
+            now, cpu = time.monotonic(), cpu_seconds(self.host_pid)
+            grown = anonymous_bytes(self.host_pid) - self.base_memory
+        except (OSError, ValueError, IndexError):
+            return None
+        then, before = self._cpu
+        self._cpu = (now, cpu)
+        idle_throughout = not self.busy and self.last_used < then
+        if idle_throughout and now > then and (cpu - before) / (now - then) > IDLE_CPU_SHARE:
+            self._strikes += 1
+        else:
+            self._strikes = 0
+        if self._strikes >= IDLE_CPU_STRIKES:
+            return "cpu", (
+                "Your code kept the processor busy after it had finished (a thread left "
+                f"running?), which slows down everyone else, so the kernel was stopped. {RESTART}"
+            )
+        if grown > settings.kernel_memory_mb * 1024 * 1024:
+            return "memory", memory_words(settings.kernel_memory_mb)
+        return None
+
+    def grown(self) -> int:
+        if self.host_pid is None or self.dead:
+            return 0
+        try:
+            return anonymous_bytes(self.host_pid) - self.base_memory
+        except (OSError, ValueError, IndexError):
+            return 0
 
 
 class Zygote:
@@ -189,12 +413,24 @@ class Zygote:
         self.settings, self.layers = settings, layers
         self.control: socket.socket | None = None
         self.proc: asyncio.subprocess.Process | None = None
-        self.ready = asyncio.Event()
+        self.started: asyncio.Future[int] | None = None
         self.pending: dict[int, asyncio.Future[ZSpawned]] = {}
         self.kernels: dict[int, Kernel] = {}
         self.ids = itertools.count(1)
         self.task: asyncio.Task[None] | None = None
-        self.send_lock = asyncio.Lock()
+        self.start_lock = asyncio.Lock()
+        #: The zygote's pid on the host, once it is ready.
+        self.host_pid: int | None = None
+        self.stderr_tail = b""
+
+    @property
+    def alive(self) -> bool:
+        return (
+            self.proc is not None
+            and self.proc.returncode is None
+            and self.task is not None
+            and not self.task.done()
+        )
 
     async def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -202,20 +438,31 @@ class Zygote:
         self.proc = await asyncio.create_subprocess_exec(
             *cmd, pass_fds=(theirs.fileno(),), env=zygote_environment(),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE, preexec_fn=lambda: os.nice(5),
-        )
+            stderr=asyncio.subprocess.PIPE, **identity_arguments(nice=5),
+        )  # fmt: skip
         theirs.close()
         self.control = ours
-        self.ready.clear()
-        self.task = asyncio.create_task(self._events(ours))
+        self.host_pid = None
+        self.started = asyncio.get_running_loop().create_future()
+        self.task = asyncio.create_task(self._events(ours, self.proc, self.started))
 
-    async def _events(self, sock: socket.socket) -> None:
+    async def _drain(self, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stderr is not None
+        while chunk := await proc.stderr.read(4096):
+            self.stderr_tail = (self.stderr_tail + chunk)[-4000:]
+
+    async def _events(
+        self, sock: socket.socket, proc: asyncio.subprocess.Process, started: asyncio.Future[int]
+    ) -> None:
+        drain = asyncio.create_task(self._drain(proc))
         reader, _writer = await asyncio.open_unix_connection(sock=sock)
         try:
             while True:
                 event = zygote_event_decoder.decode(await read_frame(reader))
                 if isinstance(event, ZReady):
-                    self.ready.set()
+                    self.host_pid = find_host_pid([proc.pid], event.pid)
+                    if not started.done():
+                        started.set_result(event.pid)
                 elif isinstance(event, ZSpawned):
                     fut = self.pending.pop(event.id, None)
                     if fut and not fut.done():
@@ -224,42 +471,67 @@ class Zygote:
                     kernel = self.kernels.pop(event.pid, None)
                     if kernel and not kernel.exited.done():
                         kernel.exited.set_result(event.code)
-        except (ChannelClosed, ChannelViolation, msgspec.DecodeError) as err:
-            stderr = b""
-            if self.proc and self.proc.stderr:
-                with contextlib.suppress(Exception):
-                    stderr = await asyncio.wait_for(self.proc.stderr.read(4000), 1.0)
-            log.error("the zygote ended (%s): %s", err, stderr.decode(errors="replace"))
+        except (ChannelClosed, ChannelViolation, msgspec.DecodeError, msgspec.ValidationError) as err:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(drain, 1.0)
+            log.error("the zygote ended (%s): %s", err, self.stderr_tail.decode(errors="replace"))
+            if not started.done():
+                started.set_exception(
+                    KernelDied("sandbox", "The kernel service could not start. Tell your teacher.")
+                )
             for kernel in self.kernels.values():
                 if not kernel.exited.done():
                     kernel.exited.set_result(-signal.SIGKILL)
             self.kernels.clear()
             for fut in self.pending.values():
                 if not fut.done():
-                    fut.set_exception(KernelDied("zygote", "The kernel service restarted; press Restart."))
+                    fut.set_exception(KernelDied("zygote", f"The kernel service restarted. {RESTART}"))
             self.pending.clear()
+        finally:
+            drain.cancel()
 
     async def spawn(self, timeout: float = 30.0) -> Kernel:
-        if self.proc is None or self.proc.returncode is not None or (self.task and self.task.done()):
-            await self.start()
-        await asyncio.wait_for(self.ready.wait(), timeout)
-        assert self.control is not None
+        async with self.start_lock:
+            if not self.alive:
+                await self.stop()
+                await self.start()
+        assert self.started is not None and self.control is not None
+        await asyncio.wait_for(asyncio.shield(self.started), timeout)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         rid = next(self.ids)
         fut: asyncio.Future[ZSpawned] = asyncio.get_running_loop().create_future()
         self.pending[rid] = fut
         body = request_encoder.encode(ZSpawn(rid, kernel_limits(self.settings, self.layers)))
-        async with self.send_lock:
+        try:
             socket.send_fds(self.control, [len(body).to_bytes(4, "big")], [theirs.fileno()])
             self.control.sendall(body)
-        theirs.close()
-        spawned = await asyncio.wait_for(fut, timeout)
+        except OSError:
+            ours.close()
+            self.pending.pop(rid, None)
+            raise KernelDied("zygote", f"The kernel service restarted. {RESTART}") from None
+        finally:
+            theirs.close()
+        try:
+            spawned = await asyncio.wait_for(fut, timeout)
+        except BaseException:
+            ours.close()
+            raise
         if spawned.error:
             ours.close()
-            raise KernelDied("sandbox", spawned.error)
+            raise KernelDied("sandbox", f"A kernel could not start ({spawned.error}). Try again.")
         kernel = Kernel(KernelId(rid), spawned.pid, self, ours)
         self.kernels[spawned.pid] = kernel
-        await kernel.connect(timeout)
+        if self.host_pid is not None:
+            kernel.host_pid = find_host_pid(_children(self.host_pid), spawned.pid, depth=1)
+        try:
+            await kernel.connect(timeout)
+        except BaseException:
+            await kernel.kill("sandbox", "The kernel did not start.")
+            raise
+        if kernel.host_pid is not None:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                kernel.base_memory = anonymous_bytes(kernel.host_pid)
+                kernel._cpu = (time.monotonic(), cpu_seconds(kernel.host_pid))
         return kernel
 
     def signal(self, pid: int, signum: int) -> None:
@@ -272,25 +544,32 @@ class Zygote:
     async def stop(self) -> None:
         if self.control is not None:
             self.control.close()
+            self.control = None
         if self.proc and self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
             await self.proc.wait()
         if self.task:
             self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
 
 
 class Supervisor:
-    """All kernels of the server: the cap, the idle reaper, the shared compute slots."""
+    """All kernels of the server: the cap, the idle reaper, the watchdogs, the compute slots."""
 
     def __init__(self, settings: Settings, layers: Layers | None = None) -> None:
         self.settings = settings
         self.layers = layers or probe_layers()
         self.zygote = Zygote(settings, self.layers)
         self.live: set[Kernel] = set()
+        self.starting = 0
         slots = settings.busy_slots or os.cpu_count() or 1
+        #: Held by the web layer while a kernel runs a cell or a check, so that no more kernels
+        #: compute at once than there are cores; slider requests stay out of it.
         self.compute = asyncio.Semaphore(slots)
         self.reaper: asyncio.Task[None] | None = None
+        self.watchdog: asyncio.Task[None] | None = None
         self.on_reap: Callable[[Kernel], Awaitable[None]] | None = None
 
     @property
@@ -309,10 +588,12 @@ class Supervisor:
         if not self.refused:
             await self.zygote.start()
         self.reaper = asyncio.create_task(self._reap_idle())
+        self.watchdog = asyncio.create_task(self._watch())
 
     async def stop(self) -> None:
-        if self.reaper:
-            self.reaper.cancel()
+        for task in (self.reaper, self.watchdog):
+            if task:
+                task.cancel()
         for kernel in list(self.live):
             await self.release(kernel)
         await self.zygote.stop()
@@ -321,12 +602,16 @@ class Supervisor:
         if self.refused:
             raise SandboxRefused(self.refused)
         self.live = {k for k in self.live if not k.dead}
-        if len(self.live) >= self.settings.max_kernels:
+        if len(self.live) + self.starting >= self.settings.max_kernels:
             raise ServerFull(
                 f"The server is full: {self.settings.max_kernels} learners are running code "
                 "right now. Try again in a minute."
             )
-        kernel = await self.zygote.spawn()
+        self.starting += 1
+        try:
+            kernel = await self.zygote.spawn()
+        finally:
+            self.starting -= 1
         self.live.add(kernel)
         return kernel
 
@@ -348,3 +633,27 @@ class Supervisor:
                     )
                     if self.on_reap:
                         await self.on_reap(kernel)
+
+    async def _watch(self) -> None:
+        """CPU spent between requests, memory grown past the budget, the host short of memory."""
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            with contextlib.suppress(Exception):
+                await self.watch_once()
+
+    async def watch_once(self) -> None:
+        self.live = {k for k in self.live if not k.dead}
+        for kernel in list(self.live):
+            verdict = kernel.watch(self.settings)
+            if verdict:
+                log.warning("watchdog stops kernel %s: %s", kernel.pid, verdict[0])
+                await kernel.kill(*verdict)
+        if self.live and available_bytes() < MEMORY_RESERVE_BYTES:
+            biggest = max(self.live, key=lambda k: k.grown())
+            mb = biggest.grown() // (1024 * 1024)
+            log.warning("the host is short of memory: stopping kernel %s (%d MB)", biggest.pid, mb)
+            await biggest.kill(
+                "memory",
+                f"The server ran short of memory and your kernel held the most ({mb} MB), so it "
+                f"was stopped. {RESTART}",
+            )

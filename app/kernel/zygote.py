@@ -4,12 +4,14 @@ since CUDA does not survive a fork; a kernel initialises the GPU itself on first
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import selectors
 import signal
 import socket
 import sys
+from types import FrameType
 
 import msgspec
 
@@ -48,25 +50,50 @@ def warm_up() -> None:
     import app.plots.registry  # noqa: F401
 
 
+#: Exit codes a kernel ends with when it could not go on; the supervisor words each for the
+#: learner. Codes the zygote reports are 0..255 for exits and negative for signals.
+EXIT_SANDBOX = 70  # a sandbox layer could not be applied; no learner code ran
+EXIT_MEMORY = 71  # out of memory outside the runtime's own handlers
+EXIT_RUNTIME = 72  # the request loop failed (e.g. learner code closed the channel)
+
+
+def interrupt_learner_code(signum: int, frame: FrameType | None) -> None:
+    """SIGINT becomes KeyboardInterrupt only while learner code is on the stack. Arriving while
+    the runtime reads a request or writes a reply, it is dropped, so a frame is never cut in
+    half; the supervisor repeats an interrupt until the reply comes or the deadline kills."""
+    from app.kernel.runtime import CELL_PREFIX
+
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(CELL_PREFIX):
+            raise KeyboardInterrupt
+        frame = frame.f_back
+
+
 def run_kernel(channel: socket.socket, limits: Limits) -> None:
     """In the forked child: confine, then serve requests; never return to the zygote's loop."""
-    code = 0
+    code = EXIT_SANDBOX
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, interrupt_learner_code)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError to read
         signal.set_wakeup_fd(-1)
-        from app.kernel.confine import confine
+        from app.kernel.confine import confine, libc
         from app.kernel.runtime import serve
 
+        libc.prctl(4, 1, 0, 0, 0)  # dumpable while it sets itself up (its own /proc files)
         try:
             confine(channel, limits)
         except Exception as err:
             send_frame(channel, reply_encoder.encode(KFailed(f"{type(err).__name__}: {err}")))
             raise
+        code = EXIT_RUNTIME
         serve(channel, describe(limits.device))
+        code = 0
+    except MemoryError:
+        code = EXIT_MEMORY if code == EXIT_RUNTIME else code
     except BaseException:
-        code = 70
+        pass
     finally:
         os._exit(code)
 
@@ -82,6 +109,9 @@ def describe(setting: str) -> str:
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/mem
     warm_up()
     gc.collect()
     gc.freeze()
@@ -93,7 +123,21 @@ def main() -> None:
     sel.register(control, selectors.EVENT_READ)
     sel.register(wake_r, selectors.EVENT_READ)
     kernels: set[int] = set()
-    send_frame(control, reply_encoder.encode(ZReady(os.getpid())))
+    try:
+        send_frame(control, reply_encoder.encode(ZReady(os.getpid())))
+        serve_control(control, sel, kernels, wake_r, wake_w)
+    except OSError:
+        pass  # the web process is gone
+    for pid in kernels:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    os._exit(0)
+
+
+def serve_control(
+    control: socket.socket, sel: selectors.BaseSelector, kernels: set[int], wake_r: int, wake_w: int
+) -> None:
+    """Spawn, signal and reap kernels until the web process closes the control socket."""
     while True:
         for key, _ in sel.select():
             if key.fileobj == wake_r:
@@ -102,14 +146,13 @@ def main() -> None:
                 continue
             try:
                 msg, fds = recv_request(control)
-            except (ChannelClosed, msgspec.DecodeError, OSError):
-                for pid in kernels:
-                    os.kill(pid, signal.SIGKILL)
-                os._exit(0)
+            except (ChannelClosed, msgspec.DecodeError, msgspec.ValidationError, OSError):
+                return
             if isinstance(msg, ZSpawn):
                 spawn(control, msg, fds, kernels, [wake_r, wake_w])
             elif isinstance(msg, ZSignal) and msg.pid in kernels:
-                os.kill(msg.pid, msg.signal)
+                with contextlib.suppress(OSError):
+                    os.kill(msg.pid, msg.signal)
 
 
 def recv_request(control: socket.socket) -> tuple[object, list[int]]:
@@ -133,7 +176,12 @@ def spawn(control: socket.socket, msg: ZSpawn, fds: list[int], kernels: set[int]
             os.close(fd)
         send_frame(control, reply_encoder.encode(ZSpawned(msg.id, 0, "no channel attached")))
         return
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as err:
+        os.close(fds[0])
+        send_frame(control, reply_encoder.encode(ZSpawned(msg.id, 0, f"fork: {err.strerror}")))
+        return
     if pid == 0:
         for fd in own:
             os.close(fd)

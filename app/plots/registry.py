@@ -7,11 +7,13 @@ from app.plots.curve import LineKind, SigmoidKind
 from app.plots.landscape import LandscapeKind
 from app.plots.surface import PlaneKind, SigmoidSurfaceKind
 from app.plots.tangent import TangentKind
+from app.plots.training import TrainingKind
 
 PLOT_KINDS: dict[str, PlotKind] = {
     kind.name: kind
     for kind in (
         LineKind(), SigmoidKind(), PlaneKind(), SigmoidSurfaceKind(), LandscapeKind(), TangentKind(),
+        TrainingKind(),
     )
 }
 

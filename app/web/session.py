@@ -30,6 +30,7 @@ from app.protocol import (
     KEvaluated,
     KExec,
     KExecDone,
+    KTrain,
     Output,
     PatchMsg,
     PlotProblem,
@@ -38,6 +39,8 @@ from app.protocol import (
     ServerMessage,
     Slide,
     Status,
+    Train,
+    TrainState,
 )
 
 log = logging.getLogger("descent.session")
@@ -76,6 +79,8 @@ class Session:
         self.worker: asyncio.Task[None] | None = None
         self.shown: set[str] = set()
         self.starting = asyncio.Lock()
+        self.playing: dict[str, asyncio.Task[None]] = {}
+        self.frame_s = 1 / 40
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -89,6 +94,8 @@ class Session:
         await self._start_kernel()
 
     async def close(self) -> None:
+        for task in self.playing.values():
+            task.cancel()
         if self.worker:
             self.worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -237,6 +244,75 @@ class Session:
                     if self.pending:
                         break  # newer values arrived: compute those instead
                     await self._draw(plot, seq, whole=plot.id not in self.shown)
+
+    # ------------------------------------------------------------------ training
+
+    async def train(self, msg: Train) -> None:
+        plot = self.lesson.plots.get(msg.plot)  # type: ignore[call-overload]
+        if plot is None or not hasattr(plot_kind(plot.kind), "advance"):
+            await self.send(ErrorMsg(f"There is no training plot {msg.plot!r} on this page."))
+            return
+        speed = max(1, min(msg.speed, 10_000))
+        task = self.playing.pop(plot.id, None)
+        if task:
+            task.cancel()
+        if msg.action == "play":
+            self.playing[plot.id] = asyncio.create_task(self._play(plot, speed, msg))
+        elif msg.action == "step":
+            await self._frame(plot, speed, reset=False, seq=0)
+        elif msg.action == "reset":
+            await self._frame(plot, 0, reset=True, seq=0)
+        await self.send(TrainState(plot.id, plot.id in self.playing))
+
+    async def _play(self, plot: Plot, speed: int, msg: Train) -> None:
+        """Frames paced to the page: the next chunk is asked for only after this one went out."""
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                start = loop.time()
+                if not await self._frame(plot, speed, reset=False, seq=0):
+                    break
+                await asyncio.sleep(max(0.0, self.frame_s - (loop.time() - start)))
+        finally:
+            if self.playing.get(plot.id) is asyncio.current_task():
+                del self.playing[plot.id]
+                await self.send(TrainState(plot.id, False))
+
+    async def _frame(self, plot: Plot, iterations: int, reset: bool, seq: int) -> bool:
+        """One training frame; False when training must stop (error or divergence)."""
+        if not self.kernel:
+            return False
+        try:
+            reply = await self.kernel.request(
+                KTrain(next(self.ids), plot.id, plot.kind, plot.options, iterations, reset),
+                self.settings.call_timeout_s,
+                f"{self.settings.call_timeout_s:g} seconds",
+            )
+        except KernelDied as err:
+            await self._lost(err)
+            return False
+        if not isinstance(reply, KEvaluated):
+            return False
+        if reply.error:
+            await self.send(PlotProblem(plot.id, reply.error, seq))
+            return False
+        if "loss" not in reply.scalars or not all(np.isfinite(list(reply.scalars.values()))):
+            it = int(reply.scalars.get("iteration", 0))
+            await self.send(
+                PlotProblem(
+                    plot.id,
+                    f"Training diverged at iteration {it}: the parameters or the loss became "
+                    "infinite or NaN. The last finite state stays on screen. Try a smaller "
+                    "learning rate, then press Reset.",
+                    seq,
+                )
+            )
+            return False
+        kind, options = plot_kind(plot.kind), self.options[plot.id]
+        result = decode_result(reply)
+        patch = kind.reset_patch(options, result) if reset else kind.patch(options, result)  # type: ignore[attr-defined]
+        await self.send(PatchMsg(plot.id, patch, seq, kind.shown_readouts(reply.scalars)))
+        return True
 
     # ------------------------------------------------------------------ plots
 

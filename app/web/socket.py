@@ -23,6 +23,7 @@ from app.protocol import (
     Run,
     ServerMessage,
     Slide,
+    Train,
     client_decoder,
     server_encoder,
 )
@@ -57,7 +58,14 @@ async def lesson_socket(ws: WebSocket, slug: str) -> None:
     opened = False
     try:
         while True:
-            raw = await ws.receive_text()
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            raw = message.get("text")
+            if raw is None:  # a binary frame: receive_text() would raise KeyError
+                log.warning("closing a socket on %s: binary message", slug)
+                await ws.close(code=UNSUPPORTED, reason="binary message")
+                return
             if len(raw) > limit:
                 log.warning("closing a socket on %s: message of %d bytes", slug, len(raw))
                 await ws.close(code=TOO_BIG, reason="message too big")
@@ -80,6 +88,8 @@ async def lesson_socket(ws: WebSocket, slug: str) -> None:
                 spawn(tasks, session.run(msg))
             elif isinstance(msg, Check):
                 spawn(tasks, session.check(msg))
+            elif isinstance(msg, Train):
+                spawn(tasks, session.train(msg))
             elif isinstance(msg, Interrupt):
                 session.interrupt()
             elif isinstance(msg, Restart):

@@ -1,7 +1,7 @@
 // A lesson page: wires sliders, code cells, plots and exercises to the page's WebSocket.
 import { typeset } from "descent/math";
 import { LessonSocket } from "./socket.js";
-import { applyPatch, showFigure } from "./plots.js";
+import { queuePatch, showFigure } from "./plots.js";
 import { Cells } from "./cells.js";
 
 const data = JSON.parse(document.getElementById("lesson-data").textContent);
@@ -51,7 +51,7 @@ function showReadouts(plot, readouts) {
   const box = document.querySelector(`[data-readouts="${plot}"]`);
   if (!box || !readouts) return;
   box.textContent = Object.entries(readouts)
-    .map(([k, v]) => `${k} = ${Number(v).toPrecision(5)}`).join("   ·   ");
+    .map(([k, v]) => `${k} = ${Number.isInteger(v) ? v : Number(v).toPrecision(5)}`).join("   ·   ");
 }
 
 function plotError(plot, text) {
@@ -84,7 +84,7 @@ const handlers = {
     plotError(msg.plot, "");
     state.patches += 1;
     state.lastPatchSeq = Math.max(state.lastPatchSeq, msg.seq);
-    applyPatch(plotDiv(msg.plot), msg.patch);
+    queuePatch(plotDiv(msg.plot), msg.patch);
     showReadouts(msg.plot, msg.readouts);
   },
   plot_error(msg) { plotError(msg.plot, msg.message); },
@@ -97,6 +97,12 @@ const handlers = {
     if (!msg.passed) revealHint(msg.exercise);
   },
   error(msg) { pageMessage(msg.message); },
+  train_state(msg) {
+    const box = document.querySelector(`[data-train="${msg.plot}"]`);
+    if (!box) return;
+    box.dataset.playing = String(msg.playing);
+    box.querySelector('[data-train-action="play"]').textContent = msg.playing ? "Pause" : "Play";
+  },
   pong() {},
 };
 
@@ -120,6 +126,18 @@ for (const b of document.querySelectorAll("[data-solution]")) {
     const pre = document.querySelector(`[data-solution-text="${b.dataset.solution}"]`);
     pre.hidden = !pre.hidden;
   });
+}
+for (const box of document.querySelectorAll("[data-train]")) {
+  const plot = box.dataset.train;
+  const speed = () => Number(box.querySelector("[data-train-speed]").value);
+  for (const b of box.querySelectorAll("[data-train-action]")) {
+    b.addEventListener("click", () => {
+      let action = b.dataset.trainAction;
+      if (action === "play" && box.dataset.playing === "true") action = "pause";
+      if (action !== "play") plotError(plot, "");
+      socket.send({ type: "train", plot, action, speed: speed() });
+    });
+  }
 }
 $("#restart").addEventListener("click", () => socket.send({ type: "restart" }));
 $("#interrupt").addEventListener("click", () => socket.send({ type: "interrupt" }));

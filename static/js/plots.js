@@ -28,8 +28,41 @@ export function showFigure(div, figure) {
   return window.Plotly.react(div, fig.data, fig.layout, CONFIG);
 }
 
+// Patches are coalesced per animation frame: the newest restyle wins, points to append are
+// gathered, so a page that renders slower than frames arrive shows the newest state and never
+// falls behind.
+const queued = new Map();
+
+export function queuePatch(div, patch) {
+  let q = queued.get(div);
+  if (!q) {
+    q = { patch: null, extend: null };
+    queued.set(div, q);
+    requestAnimationFrame(() => flush(div));
+  }
+  q.patch = patch;
+  if (patch.extend) {
+    const data = decodeArrays(patch.extend.data);
+    if (!q.extend) q.extend = { traces: patch.extend.traces, data };
+    else for (const [k, cols] of Object.entries(data)) cols.forEach((pts, i) => q.extend.data[k][i].push(...pts));
+  }
+}
+
+function flush(div) {
+  const q = queued.get(div);
+  queued.delete(div);
+  if (!q || !div.data) return;
+  const { extend, ...rest } = q.patch;
+  applyPatch(div, rest);
+  if (q.extend) window.Plotly.extendTraces(div, q.extend.data, q.extend.traces);
+}
+
 export function applyPatch(div, patch) {
   if (!div.data) return Promise.resolve();
   const steps = [patch, ...(patch.extra || [])];
-  return Promise.all(steps.map((p) => window.Plotly.restyle(div, decodeArrays(p.data), p.traces)));
+  const done = steps.map((p) => window.Plotly.restyle(div, decodeArrays(p.data), p.traces));
+  if (patch.extend) {
+    done.push(window.Plotly.extendTraces(div, decodeArrays(patch.extend.data), patch.extend.traces));
+  }
+  return Promise.all(done);
 }
