@@ -228,10 +228,13 @@ class KExecDone(msgspec.Struct, tag="exec_done", array_like=True):
 
 
 class KEvaluated(msgspec.Struct, tag="evaluated", array_like=True):
+    """Numbers for a plot: arrays, scalars and short label lists (e.g. the names of curves)."""
+
     id: int
     arrays: dict[str, Array]
     scalars: dict[str, float]
     error: str
+    texts: dict[str, list[str]] = {}
 
 
 class KChecked(msgspec.Struct, tag="checked", array_like=True):
@@ -248,8 +251,15 @@ class KFailed(msgspec.Struct, tag="failed", array_like=True):
 
 KernelReply = KHello | KExecDone | KEvaluated | KChecked | KFailed
 
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays in figures become plain JSON numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise NotImplementedError(f"cannot encode {type(value).__name__}")
+
+
 client_decoder = msgspec.json.Decoder(ClientMessage)
-server_encoder = msgspec.json.Encoder()
+server_encoder = msgspec.json.Encoder(enc_hook=_plain)
 request_encoder = msgspec.msgpack.Encoder()
 request_decoder = msgspec.msgpack.Decoder(KernelRequest)
 reply_encoder = msgspec.msgpack.Encoder()

@@ -215,7 +215,7 @@ class _Builder:
             raise self.fail(line, f"exercise {arg!r}: {_problem(err)}") from None
         if spec.cell not in self.cells:
             raise self.fail(line, f"exercise {arg!r}: no code cell {spec.cell!r} is declared above it")
-        from app.kernel.checks import CHECKS  # the kernel-side registry of exercise checks
+        from app.kernel.check_registry import CHECKS
 
         if spec.check not in CHECKS:
             known = ", ".join(sorted(CHECKS))

@@ -422,7 +422,8 @@ def good_fit(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     """The line y = w x + b, with w and b read from the learner's variables, fits `data`: on
     average it misses the points by at most `within` (measured straight up and down).
 
-    params: w and b (names of the learner's variables), data (a list of (x, y) pairs), within.
+    params: w and b (names of the learner's variables), data (a list of (x, y) pairs), within,
+    advice (default true: say which slider to move; off where the numbers come from a search).
     """
     names = (str(params["w"]), str(params["b"]))
     values = []
@@ -448,6 +449,18 @@ def good_fit(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             f"Good fit: on average your line misses the points by {gap:.3f} "
             f"(the best possible line misses by {best_gap:.3f})."
         )
+    advice = _fit_advice(names, w, b, xs, ys) if params.get("advice", True) else []
+    return False, (
+        f"Not close enough yet: on average your line misses the points by {gap:.3f}; "
+        f"get it below {within:g}. " + " ".join(advice)
+    ).strip()
+
+
+def _fit_advice(
+    names: tuple[str, str], w: float, b: float, xs: np.ndarray, ys: np.ndarray
+) -> list[str]:
+    """Which way to move the weight and the bias, compared with the least-squares line."""
+    best_w, _best_b = np.polyfit(xs, ys, 1)
     advice = []
     if w > best_w + 0.02:
         advice.append(f"It is too steep: lower {names[0]} a little.")
@@ -462,7 +475,4 @@ def good_fit(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             f"In the middle of the data (x = {middle_x:g}) it runs {where} the points: "
             f"{move} {names[1]}."
         )
-    return False, (
-        f"Not close enough yet: on average your line misses the points by {gap:.3f}; "
-        f"get it below {within:g}. " + " ".join(advice)
-    ).strip()
+    return advice

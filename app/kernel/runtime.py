@@ -16,6 +16,7 @@ import msgspec
 import numpy as np
 
 from app.kernel.channel import ChannelClosed, recv_frame, send_frame
+from app.kernel.confine import out_of_memory_words
 from app.plots.base import Options, PlotError, PlotKind, Result, readouts
 from app.plots.registry import PLOT_KINDS
 from app.protocol import (
@@ -108,7 +109,11 @@ class Runtime:
 
     def __init__(self, device: str) -> None:
         self.device = device
-        self.ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+        self.ns: dict[str, Any] = {
+            "__name__": "__main__",
+            "__builtins__": __builtins__,
+            "DEVICE": device,  # where torch code should compute: "cuda" or "cpu"
+        }
         self.handlers: dict[type[Any], Callable[[Any], KernelReply]] = {
             KExec: self.exec_cell,
             KEvaluate: self.evaluate,
@@ -130,7 +135,9 @@ class Runtime:
             error = "Stopped: the run was interrupted."
         except BaseException as exc:
             ok = False
-            error, error_line = learner_traceback(exc)
+            error = out_of_memory_words(exc)  # the memory limit, in words; "" for other errors
+            if not error:
+                error, error_line = learner_traceback(exc)
         finally:
             sys.stdout, sys.stderr = old
         return KExecDone(
@@ -177,10 +184,15 @@ class Runtime:
             sys.stdout, sys.stderr = old
         arrays = {k: to_array(v) for k, v in result.items() if isinstance(v, np.ndarray)}
         scalars = {k: float(v) for k, v in result.items() if isinstance(v, int | float)}
-        return KEvaluated(rid, arrays, scalars, "")
+        texts = {
+            k: [str(t)[:80] for t in v[:64]]
+            for k, v in result.items()
+            if isinstance(v, list) and all(isinstance(t, str) for t in v)
+        }
+        return KEvaluated(rid, arrays, scalars, "", texts)
 
     def check(self, req: KCheck) -> KernelReply:
-        from app.kernel.checks import CHECKS
+        from app.kernel.check_registry import CHECKS
 
         fn = CHECKS.get(req.check)
         if fn is None:

@@ -298,6 +298,8 @@ class Kernel:
                 self.dead = KernelDied(*death_message(self.exited.result(), self.zygote.settings))
             else:
                 self.dead = KernelDied("exit", f"The kernel closed its channel. {RESTART}")
+        if self.writer is not None:
+            self.writer.close()
 
     async def request(self, req: KernelRequest, timeout: float, limit_words: str) -> KernelReply:
         """Send one request and wait for its reply; past the deadline interrupt, then kill."""
@@ -455,7 +457,7 @@ class Zygote:
         self, sock: socket.socket, proc: asyncio.subprocess.Process, started: asyncio.Future[int]
     ) -> None:
         drain = asyncio.create_task(self._drain(proc))
-        reader, _writer = await asyncio.open_unix_connection(sock=sock)
+        reader, writer = await asyncio.open_unix_connection(sock=sock)
         try:
             while True:
                 event = zygote_event_decoder.decode(await read_frame(reader))
@@ -489,6 +491,7 @@ class Zygote:
             self.pending.clear()
         finally:
             drain.cancel()
+            writer.close()
 
     async def spawn(self, timeout: float = 30.0) -> Kernel:
         async with self.start_lock:
@@ -546,9 +549,13 @@ class Zygote:
             self.control.close()
             self.control = None
         if self.proc and self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.kill()
-            await self.proc.wait()
+            # Its control socket closed, the zygote kills its kernels and exits; kill it if not.
+            try:
+                await asyncio.wait_for(self.proc.wait(), 2.0)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+                await self.proc.wait()
         if self.task:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -44,7 +44,7 @@ def warm_up() -> None:
     import app.engine.device  # noqa: F401
     import app.engine.gradients  # noqa: F401
     import app.engine.grid  # noqa: F401
-    import app.kernel.checks  # noqa: F401
+    import app.kernel.check_registry  # noqa: F401
     import app.kernel.confine  # noqa: F401
     import app.kernel.runtime  # noqa: F401
     import app.plots.registry  # noqa: F401

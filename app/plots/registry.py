@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from app.plots.base import PlotKind
 from app.plots.curve import LineKind, SigmoidKind
+from app.plots.images import ImagesKind
 from app.plots.landscape import LandscapeKind
+from app.plots.net_landscape import NetLandscapeKind
+from app.plots.paths import PathsKind
+from app.plots.race import RaceKind
+from app.plots.series import SeriesKind
 from app.plots.surface import PlaneKind, SigmoidSurfaceKind
 from app.plots.tangent import TangentKind
 from app.plots.training import TrainingKind
@@ -13,7 +18,7 @@ PLOT_KINDS: dict[str, PlotKind] = {
     kind.name: kind
     for kind in (
         LineKind(), SigmoidKind(), PlaneKind(), SigmoidSurfaceKind(), LandscapeKind(), TangentKind(),
-        TrainingKind(),
+        TrainingKind(), SeriesKind(), PathsKind(), RaceKind(), ImagesKind(), NetLandscapeKind(),
     )
 }
 

@@ -118,12 +118,20 @@ class TrainingKind(PlotKind):
             ns[pw], ns[pb] = options.start
             state["iteration"] = 0
             return self._snapshot(ns, options, 0)
+        before = (ns.get(pw), ns.get(pb))
         if options.train and callable(ns.get(options.train)):
             ns[options.train](iterations)
+            how = f"`{options.train}({iterations})`"
         else:
             update = learner_function(ns, options.update)
             for _ in range(iterations):
                 update()
+            how = f"`{options.update}()`"
+        if iterations and state["iteration"] == 0 and (ns.get(pw), ns.get(pb)) == before:
+            raise PlotError(
+                f"{how} ran, but `{pw}` and `{pb}` did not change. Does it call the update, and "
+                f"does the update say `global {pw}, {pb}`?"
+            )
         state["iteration"] += iterations
         return self._snapshot(ns, options, state["iteration"])
 

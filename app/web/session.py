@@ -58,6 +58,8 @@ def decode_result(reply: KEvaluated) -> Result:
         result[name] = np.frombuffer(arr.data, dtype="<f8").reshape(arr.shape)
     for name, value in reply.scalars.items():
         result[name] = value
+    for name, texts in reply.texts.items():
+        result[name] = [str(t)[:80] for t in texts[:64]]
     return result
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 import msgspec
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -27,7 +29,7 @@ from app.protocol import (
     client_decoder,
     server_encoder,
 )
-from app.web.session import Session
+from app.web.session import Send, Session
 
 log = logging.getLogger("descent.socket")
 router = APIRouter()
@@ -79,21 +81,21 @@ async def lesson_socket(ws: WebSocket, slug: str) -> None:
             if isinstance(msg, Open):
                 if not opened:
                     opened = True
-                    spawn(tasks, session.open(msg.cells))
+                    spawn(tasks, session.open(msg.cells), send)
             elif isinstance(msg, Slide):
                 problem = session.slide(msg)
                 if problem:
                     await send(ErrorMsg(problem))
             elif isinstance(msg, Run):
-                spawn(tasks, session.run(msg))
+                spawn(tasks, session.run(msg), send)
             elif isinstance(msg, Check):
-                spawn(tasks, session.check(msg))
+                spawn(tasks, session.check(msg), send)
             elif isinstance(msg, Train):
-                spawn(tasks, session.train(msg))
+                spawn(tasks, session.train(msg), send)
             elif isinstance(msg, Interrupt):
                 session.interrupt()
             elif isinstance(msg, Restart):
-                spawn(tasks, session.restart())
+                spawn(tasks, session.restart(), send)
             elif isinstance(msg, Ping):
                 await send(Pong(msg.seq))
     except WebSocketDisconnect:
@@ -104,7 +106,18 @@ async def lesson_socket(ws: WebSocket, slug: str) -> None:
         await session.close()
 
 
-def spawn(tasks: set[asyncio.Task[None]], coro: object) -> None:
-    task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+def spawn(tasks: set[asyncio.Task[None]], coro: Coroutine[Any, Any, None], send: Send) -> None:
+    """Run a request concurrently; a bug in it is logged and told to the page, never silent."""
+
+    async def guarded() -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("a request failed")
+            await send(ErrorMsg("Something went wrong on the server. Your code is kept; try again."))
+
+    task = asyncio.ensure_future(guarded())
     tasks.add(task)
     task.add_done_callback(tasks.discard)

@@ -25,7 +25,7 @@ const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: [
 
 export function showFigure(div, figure) {
   const fig = decodeArrays(figure);
-  return window.Plotly.react(div, fig.data, fig.layout, CONFIG);
+  return window.Plotly.react(div, { data: fig.data, layout: fig.layout, frames: fig.frames || [], config: CONFIG });
 }
 
 // Patches are coalesced per animation frame: the newest restyle wins, points to append are
@@ -52,6 +52,10 @@ function flush(div) {
   const q = queued.get(div);
   queued.delete(div);
   if (!q || !div.data) return;
+  if (q.patch.figure) {
+    showFigure(div, q.patch.figure);
+    return;
+  }
   const { extend, ...rest } = q.patch;
   applyPatch(div, rest);
   if (q.extend) window.Plotly.extendTraces(div, q.extend.data, q.extend.traces);

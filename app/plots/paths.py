@@ -1,0 +1,86 @@
+"""A function of one parameter with gradient-descent paths drawn on it: several starting points
+(which valley do you end in?) or several learning rates (crawl, converge, oscillate, diverge).
+The learner's `path` function, called with the slider values, returns one list of visited
+points, or a dict of label -> list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from app.plots.base import (
+    Figure,
+    Options,
+    Patch,
+    PlotKind,
+    Result,
+    base_layout,
+    encode,
+    learner_function,
+    slider_arguments,
+)
+from app.plots.curve import evaluate_curve_at
+from app.plots.series import PALETTE, as_series
+
+
+class PathsOptions(Options):
+    function: str = "L"
+    path: str = "descend"
+    x: tuple[float, float] = (-2.0, 4.0)
+    y: tuple[float, float] | None = None
+    x_label: str = "w"
+    y_label: str = "L(w)"
+    points: int = 301
+
+
+class PathsKind(PlotKind):
+    name: ClassVar[str] = "paths"
+    options_model: ClassVar[type[Options]] = PathsOptions
+    function_options: ClassVar[tuple[str, ...]] = ("function", "path")
+
+    def evaluate(
+        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+    ) -> Result:
+        assert isinstance(options, PathsOptions)
+        xs = np.linspace(*options.x, options.points)
+        result: Result = {"xs": xs, "ys": evaluate_curve_at(ns, options.function, xs, {})}
+        fn = learner_function(ns, options.path)
+        paths = as_series(fn(**slider_arguments(fn, options.path, 0, values)), options.path)
+        f = learner_function(ns, options.function)
+        result["names"] = list(paths)
+        for i, ws in enumerate(paths.values()):
+            finite = ws[np.isfinite(ws)]
+            shown = finite[(finite >= options.x[0] - 1e6) & (finite <= options.x[1] + 1e6)]
+            result[f"w{i}"] = shown
+            result[f"l{i}"] = np.array([float(f(float(w))) for w in shown], dtype=np.float64)
+            result[f"last{i}"] = float(ws[-1]) if ws.size else float("nan")
+        return result
+
+    def figure(self, options: Options, result: Result) -> Figure:
+        assert isinstance(options, PathsOptions)
+        layout = base_layout(options)
+        layout["showlegend"] = len(result["names"]) > 1
+        layout["legend"] = {"orientation": "h", "y": 1.12}
+        layout["xaxis"] = {"range": list(options.x), "title": {"text": options.x_label}}
+        layout["yaxis"] = {"title": {"text": options.y_label}}
+        if options.y:
+            layout["yaxis"]["range"] = list(options.y)
+        data = [
+            {"type": "scatter", "mode": "lines", "x": encode(result["xs"]), "y": encode(result["ys"]),
+             "line": {"color": "#999", "width": 2}, "name": options.y_label, "showlegend": False}
+        ]
+        for i, name in enumerate(result["names"]):
+            last = result[f"last{i}"]
+            label = f"{name} → {last:.4g}" if np.isfinite(last) else f"{name} → diverged"
+            data.append(
+                {"type": "scatter", "mode": "lines+markers", "name": label,
+                 "x": encode(result[f"w{i}"]), "y": encode(result[f"l{i}"]),
+                 "line": {"color": PALETTE[i % len(PALETTE)], "width": 1.5},
+                 "marker": {"size": 6, "color": PALETTE[i % len(PALETTE)]}}
+            )
+        return {"data": data, "layout": layout}
+
+    def patch(self, options: Options, result: Result) -> Patch:
+        return {"figure": self.figure(options, result)}

@@ -1,0 +1,135 @@
+"""One real sandbox for the whole battery: a Supervisor with its zygote, a neighbouring learner
+whose slider must stay correct and prompt during every hostile program, and a check after each
+test that nothing was left behind (no stray process in the sandbox).
+
+Run as root and as an unprivileged user (scripts/test_sandbox_unprivileged.sh). Where this host
+lacks a layer the battery is skipped, except in CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from app.config import Settings
+from app.kernel.sandbox import probe_layers
+from app.kernel.supervisor import Kernel, Supervisor
+from app.protocol import KExec, KExecDone
+from sandbox.kit import (
+    CELL_S,
+    MEMORY_MB,
+    NEIGHBOUR_P99_MS,
+    OUTPUT_LIMIT,
+    SECRET,
+    TMP_MB,
+    ids,
+    sandbox_processes,
+    slide,
+)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    """The server's data folder with a database in it, outside /tmp so that a kernel's private
+    /tmp cannot hide it by accident."""
+    base = Path(tempfile.mkdtemp(prefix="descent-sandbox-", dir="/var/tmp"))
+    (base / "data").mkdir()
+    (base / "data" / "descent.db").write_text(f"SQLite format 3 {SECRET}")
+    yield base / "data"
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        cell_timeout_s=CELL_S,
+        call_timeout_s=CELL_S,
+        kernel_memory_mb=MEMORY_MB,
+        tmp_mb=TMP_MB,
+        max_kernels=32,
+        device="cpu",
+    )
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def sup(settings: Settings) -> AsyncIterator[Supervisor]:
+    layers = probe_layers()
+    if not layers.complete:
+        message = f"this host lacks sandbox layers: {', '.join(layers.missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    os.environ["DESCENT_SECRET"] = SECRET  # in the server's environment before the zygote starts
+    supervisor = Supervisor(settings, layers)
+    await supervisor.start()
+    yield supervisor
+    await supervisor.stop()
+    os.environ.pop("DESCENT_SECRET", None)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def neighbour(sup: Supervisor) -> Kernel:
+    """Another learner's kernel, with a slider function `y`."""
+    kernel = await sup.acquire()
+    reply = await kernel.request(
+        KExec(next(ids), "n", "def y(x, w=1.0, b=0.0):\n    return w * x + b\n", OUTPUT_LIMIT),
+        5.0,
+        "5 seconds",
+    )
+    assert isinstance(reply, KExecDone) and reply.ok, reply
+    return kernel
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def kernel(sup: Supervisor) -> AsyncIterator[Kernel]:
+    """A fresh kernel for the hostile program; released afterwards."""
+    k = await sup.acquire()
+    yield k
+    await sup.release(k)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def contained(sup: Supervisor, neighbour: Kernel) -> AsyncIterator[None]:
+    """Around a hostile program: the neighbour's slider moves every 10 ms and must stay correct
+    and prompt; afterwards no process other than live kernels is left in the sandbox."""
+    times: list[float] = []
+    stop = asyncio.Event()
+
+    async def move() -> None:
+        w = 0.0
+        while not stop.is_set():
+            w = (w + 0.37) % 3
+            start = time.perf_counter()
+            await slide(neighbour, w)
+            times.append(time.perf_counter() - start)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.01)
+
+    mover = asyncio.create_task(move())
+    try:
+        yield
+    finally:
+        stop.set()
+        await mover  # re-raises a wrong or failed slider answer
+    assert not neighbour.dead, neighbour.dead
+    assert times, "the neighbour's slider never answered"
+    p99 = statistics.quantiles(times, n=100)[98] if len(times) > 1 else times[0]
+    assert p99 * 1000 <= NEIGHBOUR_P99_MS, (
+        f"neighbour p99 {p99 * 1000:.1f} ms over {len(times)} moves (max {max(times) * 1000:.1f})"
+    )
+    expected = {k.host_pid for k in sup.live if not k.dead}
+    deadline = time.monotonic() + 3.0
+    while sandbox_processes(sup) != expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert sandbox_processes(sup) == expected, "a process was left behind in the sandbox"
