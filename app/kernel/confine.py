@@ -41,6 +41,8 @@ AF_UNIX = 1
 KERNEL_UID = 1001
 #: Threads one kernel may have (RLIMIT_NPROC counts the tasks of its own user namespace).
 MAX_THREADS = 16
+#: A kernel's scheduling group yields to the web process's (whose nice value is 0).
+AUTOGROUP_NICE = 5
 #: Kernels are the first thing the host's OOM killer takes, never the web process.
 OOM_SCORE_ADJ = 1000
 
@@ -235,6 +237,10 @@ def confine(channel: socket.socket, limits: Limits) -> None:
     # Its own session and process group: kill(0) reaches only itself, and on hosts with
     # autogroup scheduling each kernel is its own group, so its threads share one fair slice.
     os.setsid()
+    try:
+        _write("/proc/self/autogroup", str(AUTOGROUP_NICE))
+    except OSError:
+        pass  # no autogroup scheduling on this host; the zygote's nice value still applies
     base = mapped_bytes()
     memory_budget_mb = limits.memory_bytes // (1024 * 1024)
     if limits.namespaces:

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
+
 import numpy as np
 
 from app.config import Settings
@@ -42,6 +43,7 @@ from app.protocol import (
     Train,
     TrainState,
 )
+from app.web.observer import NoObserver, SessionObserver
 
 log = logging.getLogger("descent.session")
 Send = Callable[[ServerMessage], Awaitable[None]]
@@ -66,8 +68,18 @@ def decode_result(reply: KEvaluated) -> Result:
 class Session:
     """The server side of one page's WebSocket."""
 
-    def __init__(self, lesson: Lesson, supervisor: Supervisor, settings: Settings, send: Send) -> None:
+    def __init__(
+        self,
+        lesson: Lesson,
+        supervisor: Supervisor,
+        settings: Settings,
+        send: Send,
+        observer: SessionObserver | None = None,
+        learner: str = "",
+    ) -> None:
         self.lesson, self.supervisor, self.settings, self.send = lesson, supervisor, settings, send
+        self.observer: SessionObserver = observer or NoObserver()
+        self.learner = learner
         self.values: dict[str, float] = lesson.initial_values()
         self.code: dict[str, str] = {cid: cell.code for cid, cell in lesson.cells.items()}
         self.options: dict[str, Options] = {
@@ -93,11 +105,13 @@ class Session:
                 if cid in self.code and self.lesson.cells[cid].editable:
                     self.code[cid] = code
         self.worker = asyncio.create_task(self._slide_worker())
+        await self.observer.opened(self)
         await self._start_kernel()
 
     async def close(self) -> None:
         for task in self.playing.values():
             task.cancel()
+        await self.observer.closed(self)
         if self.worker:
             self.worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -161,6 +175,7 @@ class Session:
             return
         await self.send(Status("busy", "Running…"))
         ok = await self._exec(msg.cell, msg.code, msg.seq)
+        await self.observer.ran(self, msg.cell, msg.code, ok)
         if self.kernel:
             if ok:
                 await self._draw_all(msg.seq, whole=True)
@@ -214,6 +229,7 @@ class Session:
             return
         if isinstance(reply, KChecked):
             await self.send(CheckResult(msg.exercise, reply.passed, reply.message, msg.seq))
+            await self.observer.checked(self, msg.exercise, reply.passed)
 
     # ------------------------------------------------------------------ sliders
 
@@ -240,6 +256,7 @@ class Session:
             self.values.update(self.pending)
             seq = self.pending_seq
             self.pending = {}
+            await self.observer.values_changed(self, dict(self.values))
             if self.kernel and not self.starting.locked():
                 plots = [p for p in self.lesson.plots.values() if changed & set(p.sliders)]
                 for plot in plots:
@@ -314,6 +331,9 @@ class Session:
         result = decode_result(reply)
         patch = kind.reset_patch(options, result) if reset else kind.patch(options, result)  # type: ignore[attr-defined]
         await self.send(PatchMsg(plot.id, patch, seq, kind.shown_readouts(reply.scalars)))
+        params = {k: reply.scalars[k] for k in ("w", "b") if k in reply.scalars}
+        if params:
+            await self.observer.values_changed(self, params)
         return True
 
     # ------------------------------------------------------------------ plots

@@ -54,7 +54,14 @@ async def lesson_socket(ws: WebSocket, slug: str) -> None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await ws.send_text(server_encoder.encode(msg).decode())
 
-    session = Session(lesson, state.supervisor, state.settings, send)
+    observer, learner = None, ""
+    classroom = getattr(state, "classroom", None)
+    if classroom is not None:
+        admission = await classroom.admit(ws, lesson)
+        if admission is None:
+            return  # refused: the classroom closed the socket with its reason
+        observer, learner = admission.observer, admission.learner
+    session = Session(lesson, state.supervisor, state.settings, send, observer, learner)
     tasks: set[asyncio.Task[None]] = set()
     limit = state.settings.max_message_kb * 1024
     opened = False

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -28,7 +27,8 @@ from app.protocol import KExec, KExecDone
 from sandbox.kit import (
     CELL_S,
     MEMORY_MB,
-    NEIGHBOUR_P99_MS,
+    NEIGHBOUR_MAX_MS,
+    NEIGHBOUR_P90_MS,
     OUTPUT_LIMIT,
     SECRET,
     TMP_MB,
@@ -124,9 +124,10 @@ async def contained(sup: Supervisor, neighbour: Kernel) -> AsyncIterator[None]:
         await mover  # re-raises a wrong or failed slider answer
     assert not neighbour.dead, neighbour.dead
     assert times, "the neighbour's slider never answered"
-    p99 = statistics.quantiles(times, n=100)[98] if len(times) > 1 else times[0]
-    assert p99 * 1000 <= NEIGHBOUR_P99_MS, (
-        f"neighbour p99 {p99 * 1000:.1f} ms over {len(times)} moves (max {max(times) * 1000:.1f})"
+    times.sort()
+    p90, worst = times[int(len(times) * 0.9)], times[-1]
+    assert p90 * 1000 <= NEIGHBOUR_P90_MS and worst * 1000 <= NEIGHBOUR_MAX_MS, (
+        f"neighbour p90 {p90 * 1000:.1f} ms, max {worst * 1000:.1f} ms over {len(times)} moves"
     )
     expected = {k.host_pid for k in sup.live if not k.dead}
     deadline = time.monotonic() + 3.0
