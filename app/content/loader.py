@@ -122,8 +122,9 @@ def _split_code(body: str) -> tuple[dict[str, str], str]:
 class _Builder:
     """Collects one file's blocks and checks that their names are unique and consistent."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lines: list[str]) -> None:
         self.path = path
+        self.lines = lines
         self.blocks: list[Block] = []
         self.sliders: dict[str, Slider] = {}
         self.cells: dict[CellId, CodeCell] = {}
@@ -137,8 +138,12 @@ class _Builder:
     def flush_prose(self) -> None:
         if self.pending_prose:
             html = render_tokens(self.pending_prose)
+            spans = [t.map for t in self.pending_prose if t.map]
+            source = ""
+            if spans:
+                source = "".join(self.lines[min(a for a, _ in spans) : max(b for _, b in spans)])
             if html.strip():
-                self.blocks.append(Prose(html))
+                self.blocks.append(Prose(html, source.strip()))
             self.pending_prose = []
 
     def ident(self, line: int, kind: str, arg: str, taken: Any) -> str:
@@ -251,7 +256,7 @@ def load_lesson(path: Path) -> Lesson:
         raise LessonError(path, 1, f"front matter: {_problem(err)}") from None
     if not SLUG.match(meta.slug):
         raise LessonError(path, 1, f"front matter: slug {meta.slug!r} must be lowercase words joined by -")
-    b = _Builder(path)
+    b = _Builder(path, text.splitlines(keepends=True))
     handlers = {"slider": b.slider, "code": b.code, "plot": b.plot, "exercise": b.exercise}
     for tok, m in _directives(tokens[1:]):
         line = (tok.map[0] + 1) if tok.map else 1

@@ -66,9 +66,10 @@ class Exercise:
 
 @dataclass(frozen=True)
 class Prose:
-    """Rendered Markdown between widgets (HTML, math left for KaTeX)."""
+    """Markdown between widgets: its source (for notebooks) and its HTML (math left for KaTeX)."""
 
     html: str
+    markdown: str = ""
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ DENIED = (
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
     "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
     "setfsuid", "setfsgid", "capset",
-    "setrlimit", "prlimit64", "setpriority", "sched_setattr", "sched_setscheduler",
+    "setrlimit", "setpriority", "sched_setattr", "sched_setscheduler",
     "sched_setparam", "migrate_pages", "move_pages",
     "personality", "acct", "swapon", "swapoff", "reboot", "syslog", "quotactl", "quotactl_fd",
     "name_to_handle_at", "open_by_handle_at", "mknod", "mknodat", "modify_ldt", "uselib",
@@ -204,6 +204,9 @@ def install_seccomp() -> None:
         f.add_rule(deny, "fcntl", sc.Arg(1, sc.EQ, cmd))
     for cmd in (FIOSETOWN, SIOCSPGRP, TIOCSTI):
         f.add_rule(deny, "ioctl", sc.Arg(1, sc.EQ, cmd))
+    # Its own limits may be read, never changed; another process's not even read.
+    f.add_rule(deny, "prlimit64", sc.Arg(2, sc.NE, 0))
+    f.add_rule(deny, "prlimit64", sc.Arg(0, sc.NE, 0))
     # Scheduling of itself only (pid 0); other kernels share this kernel's host uid.
     f.add_rule(deny, "sched_setaffinity", sc.Arg(0, sc.NE, 0))
     f.add_rule(deny, "ioprio_set", sc.Arg(1, sc.NE, 0))

@@ -7,7 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from pydantic import BaseModel
+
 from app.content.model import Catalogue
+from app.content.notebook import notebook_bytes
 from app.web.assets import serve_asset
 from app.web.errors import NotFound
 
@@ -43,6 +46,25 @@ async def lesson_page(request: Request, slug: str) -> HTMLResponse:
         "plots": {pid: p.kind for pid, p in lesson.plots.items()},
     }
     return render(request, "lesson.html", lesson=lesson, prev=prev, next=nxt, page_data=page_data)
+
+
+class NotebookRequest(BaseModel):
+    cells: dict[str, str] = {}
+
+
+@router.post("/lessons/{slug}/notebook")
+async def export_notebook(request: Request, slug: str, body: NotebookRequest) -> Response:
+    """The lesson as a Jupyter notebook, with the code the page sends (the learner's edits)."""
+    lesson = catalogue_of(request).get(slug)
+    if lesson is None:
+        raise NotFound(f"There is no lesson called “{slug}”.")
+    if sum(len(c) for c in body.cells.values()) > 1_000_000:
+        return JSONResponse({"detail": "too much code"}, status_code=413)
+    return Response(
+        notebook_bytes(lesson, body.cells),
+        media_type="application/x-ipynb+json",
+        headers={"Content-Disposition": f'attachment; filename="{lesson.slug}.ipynb"'},
+    )
 
 
 @router.get("/healthz")

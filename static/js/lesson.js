@@ -139,6 +139,20 @@ for (const box of document.querySelectorAll("[data-train]")) {
     });
   }
 }
+$("#export").addEventListener("click", async () => {
+  const res = await fetch(`/lessons/${data.slug}/notebook`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ cells: cells.all() }),
+  });
+  if (!res.ok) { pageMessage("The notebook could not be made. Try again."); return; }
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: `${data.slug}.ipynb` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  URL.revokeObjectURL(url);
+});
 $("#restart").addEventListener("click", () => socket.send({ type: "restart" }));
 $("#interrupt").addEventListener("click", () => socket.send({ type: "interrupt" }));
 

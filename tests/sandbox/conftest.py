@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import shutil
 import tempfile
@@ -73,6 +74,10 @@ async def sup(settings: Settings) -> AsyncIterator[Supervisor]:
     os.environ["DESCENT_SECRET"] = SECRET  # in the server's environment before the zygote starts
     supervisor = Supervisor(settings, layers)
     await supervisor.start()
+    # As a server should after start: keep the long-lived heap (torch, pytest) out of the
+    # collector, whose full passes otherwise stall the event loop for 100 ms at a time.
+    gc.collect()
+    gc.freeze()
     yield supervisor
     await supervisor.stop()
     os.environ.pop("DESCENT_SECRET", None)

@@ -14,7 +14,7 @@ import pytest
 from app.config import ROOT
 from app.kernel.confine import MAX_THREADS, memory_words
 from app.kernel.runtime import MAX_ERROR_CHARS
-from app.kernel.sandbox import sandbox_identity, zygote_environment
+from app.kernel.sandbox import kernel_code_paths, sandbox_identity, zygote_environment
 from app.kernel.supervisor import IDLE_CPU_STRIKES, WATCH_INTERVAL_S, Kernel, Supervisor
 from app.protocol import KEvaluated
 from sandbox.kit import (
@@ -376,7 +376,9 @@ async def test_server_source(kernel: Kernel) -> None:
         reply = await run(kernel, f"open({str(ROOT / path)!r}).read()")
         assert "FileNotFoundError" in reply.error, (path, reply.error)
     listing = await run_ok(kernel, f"import os\nprint(sorted(os.listdir({str(ROOT / 'app')!r})))")
-    assert listing == "['__init__.py', 'engine', 'kernel', 'plots', 'protocol.py']\n"
+    visible = sorted({p.relative_to(ROOT / "app").parts[0] for p in kernel_code_paths()})
+    assert listing == f"{visible}\n"
+    assert "web" not in visible and "config.py" not in visible and "content" not in visible
     # The kernel's own code is there to read, as a learner could read it in its docs.
     assert (
         await run_ok(kernel, "import app.kernel.runtime as r\nprint(r.__name__)")
