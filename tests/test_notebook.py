@@ -41,18 +41,19 @@ def test_learner_code_replaces_editable_cells_only() -> None:
     assert any(c.source == "x = 'edited by the learner'" for c in nb.cells)
 
 
-def test_export_endpoint_downloads_an_ipynb_with_the_posted_code() -> None:
-    from fastapi.testclient import TestClient
+async def test_export_endpoint_downloads_an_ipynb_with_the_posted_code() -> None:
+    import httpx
 
     from app.config import Settings
     from app.web.app import create_app
 
-    app = create_app(Settings())
-    client = TestClient(app)  # no lifespan needed: export does not touch kernels
-    res = client.post("/lessons/the-line/notebook", json={"cells": {"model": "y = 1"}})
-    assert res.status_code == 200
-    assert res.headers["content-type"].startswith("application/x-ipynb+json")
-    assert 'filename="the-line.ipynb"' in res.headers["content-disposition"]
-    nb = nbformat.reads(res.text, as_version=4)
-    assert nb.nbformat == 4
-    assert client.post("/lessons/no-such-lesson/notebook", json={"cells": {}}).status_code == 404
+    app = create_app(Settings())  # no lifespan needed: export does not touch kernels
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        res = await client.post("/lessons/the-line/notebook", json={"cells": {"model": "y = 1"}})
+        assert res.status_code == 200
+        assert res.headers["content-type"].startswith("application/x-ipynb+json")
+        assert 'filename="the-line.ipynb"' in res.headers["content-disposition"]
+        assert nbformat.reads(res.text, as_version=4).nbformat == 4
+        missing = await client.post("/lessons/no-such-lesson/notebook", json={"cells": {}})
+        assert missing.status_code == 404
