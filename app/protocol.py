@@ -130,6 +130,15 @@ class CheckResult(msgspec.Struct, tag="check_result"):
     seq: int = 0
 
 
+class Progress(msgspec.Struct, tag="progress"):
+    """Long work in a cell reports how far it got; the page shows a bar and the time left."""
+
+    cell: str
+    done: float
+    total: float
+    label: str = ""
+
+
 class Status(msgspec.Struct, tag="status"):
     """The kernel's state as the learner should see it."""
 
@@ -155,7 +164,16 @@ class Pong(msgspec.Struct, tag="pong"):
 
 
 ServerMessage = (
-    Ready | FigureMsg | PatchMsg | PlotProblem | Output | CheckResult | Status | TrainState | ErrorMsg
+    Ready
+    | FigureMsg
+    | PatchMsg
+    | PlotProblem
+    | Output
+    | Progress
+    | CheckResult
+    | Status
+    | TrainState
+    | ErrorMsg
     | Pong
 )
 
@@ -249,7 +267,17 @@ class KFailed(msgspec.Struct, tag="failed", array_like=True):
     message: str
 
 
-KernelReply = KHello | KExecDone | KEvaluated | KChecked | KFailed
+class KProgress(msgspec.Struct, tag="progress", array_like=True):
+    """Sent during a request when learner code calls `progress(done, total)`; not a reply."""
+
+    id: int
+    done: float
+    total: float
+    label: str
+
+
+KernelReply = KHello | KExecDone | KEvaluated | KChecked | KFailed | KProgress
+
 
 def _plain(value: Any) -> Any:
     """numpy scalars and arrays in figures become plain JSON numbers and lists."""

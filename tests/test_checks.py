@@ -168,7 +168,7 @@ def gradient_code(dw: str, db: str) -> str:
     [
         ("gap * x", "gap", True, "Correct"),
         ("-gap * x", "-gap", False, "sign is flipped"),
-        ("gap", "gap", False, "forget `* x` in ∂L/∂w"),
+        ("gap", "gap", False, "forget that factor in ∂L/∂w"),
         ("gap * x / len(data)", "gap / len(data)", False, "8 times too small"),
         ("2 * gap * x", "2 * gap", False, "twice the right one"),
         ("gap * x / 2", "gap / 2", False, "half the right one"),

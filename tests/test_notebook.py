@@ -21,7 +21,9 @@ def test_exported_notebook_runs_top_to_bottom(slug: str) -> None:
     assert lesson is not None
     nb = nbformat.reads(notebook_bytes(lesson).decode(), as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert not errors
 
 

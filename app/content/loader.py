@@ -103,7 +103,9 @@ def _yaml(path: Path, line: int, text: str, what: str) -> dict[str, Any]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = line + (mark.line if mark else 0)
-        raise LessonError(path, at, f"{what}: invalid YAML ({getattr(err, 'problem', err)})") from None
+        raise LessonError(
+            path, at, f"{what}: invalid YAML ({getattr(err, 'problem', err)})"
+        ) from None
     if not isinstance(data, dict):
         raise LessonError(path, line, f"{what}: expected `key: value` lines")
     return data
@@ -148,7 +150,9 @@ class _Builder:
 
     def ident(self, line: int, kind: str, arg: str, taken: Any) -> str:
         if not IDENT.match(arg.replace("-", "_")):
-            raise self.fail(line, f"{{{kind}}} needs a name made of letters, digits, _ or -, got {arg!r}")
+            raise self.fail(
+                line, f"{{{kind}}} needs a name made of letters, digits, _ or -, got {arg!r}"
+            )
         if arg in taken:
             raise self.fail(line, f"{{{kind}}} {arg!r} is declared twice")
         return arg
@@ -215,20 +219,32 @@ class _Builder:
     def exercise(self, line: int, arg: str, body: str) -> None:
         eid = ExerciseId(self.ident(line, "exercise", arg, self.exercises))
         try:
-            spec = ExerciseSpec.model_validate(_yaml(self.path, line + 1, body, f"exercise {arg!r}"))
+            spec = ExerciseSpec.model_validate(
+                _yaml(self.path, line + 1, body, f"exercise {arg!r}")
+            )
         except ValidationError as err:
             raise self.fail(line, f"exercise {arg!r}: {_problem(err)}") from None
         if spec.cell not in self.cells:
-            raise self.fail(line, f"exercise {arg!r}: no code cell {spec.cell!r} is declared above it")
+            raise self.fail(
+                line, f"exercise {arg!r}: no code cell {spec.cell!r} is declared above it"
+            )
         from app.kernel.check_registry import CHECKS
 
         if spec.check not in CHECKS:
             known = ", ".join(sorted(CHECKS))
-            raise self.fail(line, f"exercise {arg!r}: unknown check {spec.check!r} (known: {known})")
+            raise self.fail(
+                line, f"exercise {arg!r}: unknown check {spec.check!r} (known: {known})"
+            )
         prompt = render_tokens(markdown_parser().parse(spec.prompt)) if spec.prompt else ""
         ex = Exercise(
-            eid, CellId(spec.cell), spec.check, spec.params, prompt, tuple(spec.hints),
-            spec.solution, line,
+            eid,
+            CellId(spec.cell),
+            spec.check,
+            spec.params,
+            prompt,
+            tuple(spec.hints),
+            spec.solution,
+            line,
         )
         self.exercises[eid] = ex
         self.flush_prose()
@@ -255,7 +271,9 @@ def load_lesson(path: Path) -> Lesson:
     except ValidationError as err:
         raise LessonError(path, 1, f"front matter: {_problem(err)}") from None
     if not SLUG.match(meta.slug):
-        raise LessonError(path, 1, f"front matter: slug {meta.slug!r} must be lowercase words joined by -")
+        raise LessonError(
+            path, 1, f"front matter: slug {meta.slug!r} must be lowercase words joined by -"
+        )
     b = _Builder(path, text.splitlines(keepends=True))
     handlers = {"slider": b.slider, "code": b.code, "plot": b.plot, "exercise": b.exercise}
     for tok, m in _directives(tokens[1:]):
@@ -265,13 +283,25 @@ def load_lesson(path: Path) -> Lesson:
             continue
         handler = handlers.get(m.group("kind"))
         if handler is None:
-            raise LessonError(path, line, f"unknown directive {{{m.group('kind')}}} (known: {', '.join(handlers)})")
+            raise LessonError(
+                path,
+                line,
+                f"unknown directive {{{m.group('kind')}}} (known: {', '.join(handlers)})",
+            )
         handler(line, m.group("arg"), tok.content)
     b.flush_prose()
     return Lesson(
-        slug=LessonSlug(meta.slug), title=meta.title, track=meta.track, order=meta.order,
-        summary=meta.summary, path=path, blocks=tuple(b.blocks), sliders=b.sliders,
-        cells=b.cells, plots=b.plots, exercises=b.exercises,
+        slug=LessonSlug(meta.slug),
+        title=meta.title,
+        track=meta.track,
+        order=meta.order,
+        summary=meta.summary,
+        path=path,
+        blocks=tuple(b.blocks),
+        sliders=b.sliders,
+        cells=b.cells,
+        plots=b.plots,
+        exercises=b.exercises,
     )
 
 
@@ -283,13 +313,19 @@ def load_catalogue(folder: Path) -> Catalogue:
     seen: dict[str, Path] = {}
     for lesson in lessons:
         if lesson.slug in seen:
-            raise LessonError(lesson.path, 1, f"slug {lesson.slug!r} is also used by {seen[lesson.slug]}")
+            raise LessonError(
+                lesson.path, 1, f"slug {lesson.slug!r} is also used by {seen[lesson.slug]}"
+            )
         seen[lesson.slug] = lesson.path
     places: dict[tuple[str, int], Path] = {}
     for lesson in lessons:
         key = (lesson.track, lesson.order)
         if key in places:
-            raise LessonError(lesson.path, 1, f"track {lesson.track} order {lesson.order} is also used by {places[key]}")
+            raise LessonError(
+                lesson.path,
+                1,
+                f"track {lesson.track} order {lesson.order} is also used by {places[key]}",
+            )
         places[key] = lesson.path
     lessons.sort(key=lambda lesson: (lesson.track, lesson.order))
     return Catalogue(tuple(lessons))

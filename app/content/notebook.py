@@ -42,7 +42,9 @@ def lesson_notebook(lesson: Lesson, code: Mapping[str, str] | None = None) -> No
             cells.append(v4.new_code_cell(text.rstrip("\n")))
         elif isinstance(block, Plot):
             cells.append(
-                v4.new_markdown_cell(f"*In Descent, a `{block.kind}` plot (“{block.id}”) is drawn here.*")
+                v4.new_markdown_cell(
+                    f"*In Descent, a `{block.kind}` plot (“{block.id}”) is drawn here.*"
+                )
             )
         elif isinstance(block, Exercise):
             hints = "\n".join(f"- {h}" for h in block.hints)
@@ -53,7 +55,11 @@ def lesson_notebook(lesson: Lesson, code: Mapping[str, str] | None = None) -> No
                 )
             )
     nb = v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 

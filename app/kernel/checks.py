@@ -391,8 +391,8 @@ def _component_verdict(
             if j != i and right[j] and part_is(i, [t[j] for t in want]):
                 return False, (
                     f"Your ∂L/∂{a} gives exactly what ∂L/∂{other} should give. The two differ "
-                    f"by one factor: for the weight of a line, each gap is multiplied by its "
-                    f"input x. Did you forget `* x` in ∂L/∂{a}?"
+                    f"by one factor: for the weight of a line, each gap is multiplied by the "
+                    f"input x_i of its point. Did you forget that factor in ∂L/∂{a}?"
                 )
         if part_is(i, [-t[i] for t in want]):
             return False, f"∂L/∂{a} has the wrong sign; the other slopes are right."

@@ -8,6 +8,7 @@ import io
 import linecache
 import socket
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -23,13 +24,14 @@ from app.protocol import (
     Array,
     KCheck,
     KChecked,
+    KernelReply,
     KEvaluate,
     KEvaluated,
     KExec,
     KExecDone,
     KHello,
+    KProgress,
     KTrain,
-    KernelReply,
     reply_encoder,
     request_decoder,
 )
@@ -107,12 +109,16 @@ def to_array(value: Any) -> Array:
 class Runtime:
     """The learner's namespace and the handlers for each request."""
 
-    def __init__(self, device: str) -> None:
+    def __init__(self, device: str, send: Callable[[KernelReply], None] = lambda _: None) -> None:
         self.device = device
+        self.send = send
+        self.current = 0
+        self.last_progress = 0.0
         self.ns: dict[str, Any] = {
             "__name__": "__main__",
             "__builtins__": __builtins__,
             "DEVICE": device,  # where torch code should compute: "cuda" or "cpu"
+            "progress": self.progress,
         }
         self.handlers: dict[type[Any], Callable[[Any], KernelReply]] = {
             KExec: self.exec_cell,
@@ -121,7 +127,17 @@ class Runtime:
             KTrain: self.train,
         }
 
+    def progress(self, done: float, total: float = 0.0, label: str = "") -> None:
+        """Learner code reports long work: `progress(epoch + 1, epochs)`. At most ten a second."""
+        now = time.monotonic()
+        finished = total and done >= total
+        if not finished and now - self.last_progress < 0.1:
+            return
+        self.last_progress = now
+        self.send(KProgress(self.current, float(done), float(total), str(label)[:80]))
+
     def exec_cell(self, req: KExec) -> KernelReply:
+        self.current = req.id
         out, err = CappedText(req.output_limit), CappedText(req.output_limit)
         name = cell_filename(req.cell)
         linecache.cache[name] = (len(req.code), None, req.code.splitlines(True), name)
@@ -141,8 +157,14 @@ class Runtime:
         finally:
             sys.stdout, sys.stderr = old
         return KExecDone(
-            req.id, ok, out.getvalue(), err.getvalue(), error, error_line,
-            out.truncated or err.truncated, interrupted,
+            req.id,
+            ok,
+            out.getvalue(),
+            err.getvalue(),
+            error,
+            error_line,
+            out.truncated or err.truncated,
+            interrupted,
         )
 
     def evaluate(self, req: KEvaluate) -> KernelReply:
@@ -163,7 +185,11 @@ class Runtime:
         return self._plot_call(req.id, req.kind, req.options, compute)
 
     def _plot_call(
-        self, rid: int, kind_name: str, raw: dict[str, Any], compute: Callable[[PlotKind, Options], Result]
+        self,
+        rid: int,
+        kind_name: str,
+        raw: dict[str, Any],
+        compute: Callable[[PlotKind, Options], Result],
     ) -> KernelReply:
         """Run a plot computation on learner code, its output swallowed, its errors worded."""
         kind = PLOT_KINDS.get(kind_name)
@@ -203,9 +229,13 @@ class Runtime:
         try:
             passed, message = fn(self.ns, req.params)
         except KeyboardInterrupt:
-            return KChecked(req.id, False, "Stopped: the check took too long. Is there an endless loop?")
+            return KChecked(
+                req.id, False, "Stopped: the check took too long. Is there an endless loop?"
+            )
         except BaseException as exc:
-            return KChecked(req.id, False, "Your code raised an error during the check:\n" + short_error(exc))
+            return KChecked(
+                req.id, False, "Your code raised an error during the check:\n" + short_error(exc)
+            )
         finally:
             sys.stdout, sys.stderr = old
         return KChecked(req.id, passed, message)
@@ -213,7 +243,7 @@ class Runtime:
 
 def serve(sock: socket.socket, device: str) -> None:
     """Answer requests until the channel closes; one request at a time, in order."""
-    runtime = Runtime(device)
+    runtime = Runtime(device, lambda reply: send_frame(sock, reply_encoder.encode(reply)))
     send_frame(sock, reply_encoder.encode(KHello(device)))
     while True:
         try:

@@ -51,10 +51,17 @@ def update_step(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             "values stay inside the function."
         )
     if math.isclose(w, 0.5 + 0.001 * gw, rel_tol=1e-6):
-        return False, "The step goes uphill: subtract the gradient times the learning rate, don't add it."
+        return (
+            False,
+            "The step goes uphill: subtract the gradient times the learning rate, don't add it.",
+        )
     if math.isclose(w, 0.5 - gw, rel_tol=1e-6):
         return False, "The step is the whole gradient: multiply it by learning_rate first."
-    return False, f"After one update from w=0.5, b=-1 we expected ({want[0]:.5g}, {want[1]:.5g}), got ({w:.5g}, {b:.5g})."
+    return (
+        False,
+        f"After one update from w=0.5, b=-1 we expected ({want[0]:.5g}, {want[1]:.5g}), "
+        f"got ({w:.5g}, {b:.5g}).",
+    )
 
 
 @check("learning_rate_settles")
@@ -115,5 +122,8 @@ def train_calls_update(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict
     if calls != 7:
         return False, f"train(7) called update() {calls} times; it should call it exactly 7 times."
     if not moved:
-        return False, "update() ran 7 times but w and b did not change. Check `global w, b` in update()."
+        return (
+            False,
+            "update() ran 7 times but w and b did not change. Check `global w, b` in update().",
+        )
     return True, "Correct: train(n) runs n steps of gradient descent."

@@ -70,7 +70,9 @@ def learner_function(ns: Mapping[str, Any], name: str) -> Callable[..., Any]:
     """The learner's function `name`, or a PlotError a beginner can act on."""
     fn = ns.get(name)
     if fn is None:
-        raise PlotError(f"There is no function `{name}` yet. Define it in a code cell and press Run.")
+        raise PlotError(
+            f"There is no function `{name}` yet. Define it in a code cell and press Run."
+        )
     if not callable(fn):
         raise PlotError(f"`{name}` is a {type(fn).__name__}, not a function.")
     return fn  # type: ignore[no-any-return]

@@ -92,7 +92,11 @@ class LineKind(PlotKind):
     def figure(self, options: Options, result: Result) -> Figure:
         assert isinstance(options, CurveOptions)
         layout = base_layout(options)
-        layout["xaxis"] = {"range": list(options.x), "title": {"text": options.x_label}, "zeroline": True}
+        layout["xaxis"] = {
+            "range": list(options.x),
+            "title": {"text": options.x_label},
+            "zeroline": True,
+        }
         layout["yaxis"] = {"title": {"text": options.y_label}, "zeroline": True}
         if options.y:
             layout["yaxis"]["range"] = list(options.y)

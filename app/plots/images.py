@@ -50,7 +50,7 @@ def as_images(raw: Any, name: str) -> dict[str, np.ndarray]:
         except (TypeError, ValueError):
             raise PlotError(f"`{name}[{key!r}]` should be a 2-D array of numbers.") from None
         if arr.ndim == 1:
-            side = int(math.isqrt(arr.size))
+            side = math.isqrt(arr.size)
             arr = arr.reshape(side, side) if side * side == arr.size else arr.reshape(1, -1)
         if arr.ndim != 2:
             raise PlotError(f"`{name}[{key!r}]` should be 2-D, got shape {arr.shape}.")
@@ -100,13 +100,28 @@ class ImagesKind(PlotKind):
             ax = "" if i == 0 else str(i + 1)
             x0 = c / cols + gap / 2
             y1 = 1 - r / rows - gap
-            layout[f"xaxis{ax}"] = {"domain": [x0, (c + 1) / cols - gap / 2], "visible": False, "anchor": f"y{ax}"}
-            layout[f"yaxis{ax}"] = {"domain": [1 - (r + 1) / rows + gap / 2, y1], "visible": False,
-                                    "autorange": "reversed", "scaleanchor": f"x{ax}", "anchor": f"x{ax}"}
+            layout[f"xaxis{ax}"] = {
+                "domain": [x0, (c + 1) / cols - gap / 2],
+                "visible": False,
+                "anchor": f"y{ax}",
+            }
+            layout[f"yaxis{ax}"] = {
+                "domain": [1 - (r + 1) / rows + gap / 2, y1],
+                "visible": False,
+                "autorange": "reversed",
+                "scaleanchor": f"x{ax}",
+                "anchor": f"x{ax}",
+            }
             arr = np.asarray(result[f"img{i}"])
-            trace: dict[str, Any] = {"type": "heatmap", "z": encode(arr), "xaxis": f"x{ax}", "yaxis": f"y{ax}",
-                                     "colorscale": "RdBu" if options.diverging else options.colorscale,
-                                     "showscale": False, "hovertemplate": "%{z:.3g}<extra>" + name + "</extra>"}
+            trace: dict[str, Any] = {
+                "type": "heatmap",
+                "z": encode(arr),
+                "xaxis": f"x{ax}",
+                "yaxis": f"y{ax}",
+                "colorscale": "RdBu" if options.diverging else options.colorscale,
+                "showscale": False,
+                "hovertemplate": "%{z:.3g}<extra>" + name + "</extra>",
+            }
             if options.diverging:
                 trace["zmid"] = 0.0
             if not options.diverging and options.colorscale == "Greys":
@@ -114,8 +129,18 @@ class ImagesKind(PlotKind):
             if options.show_values and arr.size <= 100:
                 trace["texttemplate"] = "%{z:.2f}"
             data.append(trace)
-            annotations.append({"text": name, "xref": "paper", "yref": "paper", "x": (x0 + (c + 1) / cols - gap / 2) / 2,
-                                "y": y1 + 0.01, "showarrow": False, "yanchor": "bottom", "font": {"size": 12}})
+            annotations.append(
+                {
+                    "text": name,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": (x0 + (c + 1) / cols - gap / 2) / 2,
+                    "y": y1 + 0.01,
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "font": {"size": 12},
+                }
+            )
         layout["annotations"] = annotations
         return {"data": data, "layout": layout}
 

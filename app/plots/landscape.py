@@ -72,8 +72,13 @@ class LandscapeKind(PlotKind):
             except GridError as err:
                 raise PlotError(str(err)) from None
             result.update(
-                {"ws": ws, "bs": bs, "z": grid.z, "vectorised": float(grid.mode == "vectorised"),
-                 "complete": float(grid.complete)}
+                {
+                    "ws": ws,
+                    "bs": bs,
+                    "z": grid.z,
+                    "vectorised": float(grid.mode == "vectorised"),
+                    "complete": float(grid.complete),
+                }
             )
         value = as_float_array(loss(w0, b0), options.function, ())
         check_finite(value, options.function)
@@ -97,7 +102,9 @@ class LandscapeKind(PlotKind):
         if f"{key}_w" not in r:
             return [], []
         gw, gb = r[f"{key}_w"], r[f"{key}_b"]
-        norm = float(np.hypot(gw / (options.w[1] - options.w[0]), gb / (options.b[1] - options.b[0])))
+        norm = float(
+            np.hypot(gw / (options.w[1] - options.w[0]), gb / (options.b[1] - options.b[0]))
+        )
         if norm == 0:
             return [r["at_w"]], [r["at_b"]]
         scale = 0.18 / norm
@@ -112,7 +119,7 @@ class LandscapeKind(PlotKind):
         return {
             "x": [[r["at_w"]], [r["at_w"]], gx, ax],
             "y": [[r["at_b"]], [r["at_b"]], gy, ay],
-            "z": [[r["loss"]], None, None, None],  # type: ignore[list-item]
+            "z": [[r["loss"]], None, None, None],
         }
 
     def figure(self, options: Options, result: Result) -> Figure:
@@ -131,34 +138,69 @@ class LandscapeKind(PlotKind):
         layout["yaxis"] = {"title": {"text": "b"}, "range": list(options.b)}
         moving = self._moving(options, result)
         surface = {
-            "type": "surface", "x": encode(result["ws"]), "y": encode(result["bs"]), "z": encode(z),
-            "surfacecolor": encode(color), "colorscale": "Viridis", "showscale": False,
+            "type": "surface",
+            "x": encode(result["ws"]),
+            "y": encode(result["bs"]),
+            "z": encode(z),
+            "surfacecolor": encode(color),
+            "colorscale": "Viridis",
+            "showscale": False,
             "opacity": 0.95,
         }
         contour = {
-            "type": "contour", "x": encode(result["ws"]), "y": encode(result["bs"]),
-            "z": encode(color), "colorscale": "Viridis", "showscale": False,
-            "contours": {"coloring": "heatmap"}, "line": {"width": 0.5}, "hoverinfo": "skip",
+            "type": "contour",
+            "x": encode(result["ws"]),
+            "y": encode(result["bs"]),
+            "z": encode(color),
+            "colorscale": "Viridis",
+            "showscale": False,
+            "contours": {"coloring": "heatmap"},
+            "line": {"width": 0.5},
+            "hoverinfo": "skip",
         }
         marker3d = {
-            "type": "scatter3d", "mode": "markers", "x": moving["x"][0], "y": moving["y"][0],
-            "z": moving["z"][0], "marker": {"size": 5, "color": "#e4572e"}, "name": "you",
+            "type": "scatter3d",
+            "mode": "markers",
+            "x": moving["x"][0],
+            "y": moving["y"][0],
+            "z": moving["z"][0],
+            "marker": {"size": 5, "color": "#e4572e"},
+            "name": "you",
         }
         marker = {
-            "type": "scatter", "mode": "markers", "x": moving["x"][1], "y": moving["y"][1],
+            "type": "scatter",
+            "mode": "markers",
+            "x": moving["x"][1],
+            "y": moving["y"][1],
             "marker": {"size": 11, "color": "#e4572e", "line": {"color": "#fff", "width": 2}},
             "name": "(w, b)",
         }
         arrow = {
-            "type": "scatter", "mode": "lines+markers", "x": moving["x"][2], "y": moving["y"][2],
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": moving["x"][2],
+            "y": moving["y"][2],
             "line": {"color": "#ffffff", "width": 3},
-            "marker": {"symbol": "arrow", "angleref": "previous", "size": [0, 14], "color": "#ffffff"},
+            "marker": {
+                "symbol": "arrow",
+                "angleref": "previous",
+                "size": [0, 14],
+                "color": "#ffffff",
+            },
             "name": "your gradient" if options.gradient else "gradient",
         }
         auto = {
-            "type": "scatter", "mode": "lines+markers", "x": moving["x"][3], "y": moving["y"][3],
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": moving["x"][3],
+            "y": moving["y"][3],
             "line": {"color": "#ffb000", "width": 2, "dash": "dash"},
-            "marker": {"symbol": "arrow", "angleref": "previous", "size": [0, 12], "color": "#ffb000"},
+            "marker": {
+                "symbol": "arrow",
+                "angleref": "previous",
+                "size": [0, 12],
+                "color": "#ffb000",
+            },
             "name": "autograd gradient",
         }
         return {"data": [surface, contour, marker3d, marker, arrow, auto], "layout": layout}

@@ -25,7 +25,10 @@ class NetLandscapeOptions(Options):
 class NetLandscapeKind(PlotKind):
     name: ClassVar[str] = "net_landscape"
     options_model: ClassVar[type[Options]] = NetLandscapeOptions
-    readout_labels: ClassVar[dict[str, str]] = {"centre": "loss at the trained weights", "seconds": "seconds"}
+    readout_labels: ClassVar[dict[str, str]] = {
+        "centre": "loss at the trained weights",
+        "seconds": "seconds",
+    }
 
     def evaluate(
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
@@ -37,9 +40,13 @@ class NetLandscapeKind(PlotKind):
 
         from app.engine.landscape import landscape_vmap, random_directions
 
-        missing = [n for n in (options.model, options.loss, options.inputs, options.targets) if n not in ns]
+        missing = [
+            n for n in (options.model, options.loss, options.inputs, options.targets) if n not in ns
+        ]
         if missing:
-            raise PlotError(f"Define {', '.join(f'`{m}`' for m in missing)} first (run the cells above).")
+            raise PlotError(
+                f"Define {', '.join(f'`{m}`' for m in missing)} first (run the cells above)."
+            )
         model = ns[options.model]
         if not isinstance(model, torch.nn.Module):
             raise PlotError(f"`{options.model}` should be a torch.nn.Module.")
@@ -53,24 +60,54 @@ class NetLandscapeKind(PlotKind):
         z = landscape_vmap(model, ns[options.loss], inputs, targets, grid, grid, d1, d2)
         seconds = time.perf_counter() - start
         mid = options.resolution // 2
-        return {"alphas": grid, "betas": grid, "z": z, "centre": float(z[mid, mid]), "seconds": seconds}
+        return {
+            "alphas": grid,
+            "betas": grid,
+            "z": z,
+            "centre": float(z[mid, mid]),
+            "seconds": seconds,
+        }
 
     def figure(self, options: Options, result: Result) -> Figure:
         assert isinstance(options, NetLandscapeOptions)
         z = np.asarray(result["z"])
         color = np.log1p(np.maximum(z, 0)) if np.nanmin(z) >= 0 else z
         layout = base_layout(options)
-        layout["scene"] = {"domain": {"x": [0.0, 0.55]}, "xaxis": {"title": {"text": "α"}},
-                           "yaxis": {"title": {"text": "β"}}, "zaxis": {"title": {"text": "loss"}}}
+        layout["scene"] = {
+            "domain": {"x": [0.0, 0.55]},
+            "xaxis": {"title": {"text": "α"}},
+            "yaxis": {"title": {"text": "β"}},
+            "zaxis": {"title": {"text": "loss"}},
+        }
         layout["xaxis"] = {"domain": [0.62, 1.0], "title": {"text": "α (direction 1)"}}
         layout["yaxis"] = {"title": {"text": "β (direction 2)"}, "scaleanchor": "x"}
         data = [
-            {"type": "surface", "x": encode(result["alphas"]), "y": encode(result["betas"]), "z": encode(z),
-             "surfacecolor": encode(color), "colorscale": "Viridis", "showscale": False},
-            {"type": "contour", "x": encode(result["alphas"]), "y": encode(result["betas"]), "z": encode(color),
-             "colorscale": "Viridis", "showscale": False, "contours": {"coloring": "heatmap"}},
-            {"type": "scatter", "mode": "markers", "x": [0.0], "y": [0.0],
-             "marker": {"color": "#e4572e", "size": 10}, "name": "trained weights"},
+            {
+                "type": "surface",
+                "x": encode(result["alphas"]),
+                "y": encode(result["betas"]),
+                "z": encode(z),
+                "surfacecolor": encode(color),
+                "colorscale": "Viridis",
+                "showscale": False,
+            },
+            {
+                "type": "contour",
+                "x": encode(result["alphas"]),
+                "y": encode(result["betas"]),
+                "z": encode(color),
+                "colorscale": "Viridis",
+                "showscale": False,
+                "contours": {"coloring": "heatmap"},
+            },
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [0.0],
+                "y": [0.0],
+                "marker": {"color": "#e4572e", "size": 10},
+                "name": "trained weights",
+            },
         ]
         return {"data": data, "layout": layout}
 

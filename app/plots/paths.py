@@ -68,17 +68,29 @@ class PathsKind(PlotKind):
         if options.y:
             layout["yaxis"]["range"] = list(options.y)
         data = [
-            {"type": "scatter", "mode": "lines", "x": encode(result["xs"]), "y": encode(result["ys"]),
-             "line": {"color": "#999", "width": 2}, "name": options.y_label, "showlegend": False}
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": encode(result["xs"]),
+                "y": encode(result["ys"]),
+                "line": {"color": "#999", "width": 2},
+                "name": options.y_label,
+                "showlegend": False,
+            }
         ]
         for i, name in enumerate(result["names"]):
             last = result[f"last{i}"]
             label = f"{name} → {last:.4g}" if np.isfinite(last) else f"{name} → diverged"
             data.append(
-                {"type": "scatter", "mode": "lines+markers", "name": label,
-                 "x": encode(result[f"w{i}"]), "y": encode(result[f"l{i}"]),
-                 "line": {"color": PALETTE[i % len(PALETTE)], "width": 1.5},
-                 "marker": {"size": 6, "color": PALETTE[i % len(PALETTE)]}}
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": label,
+                    "x": encode(result[f"w{i}"]),
+                    "y": encode(result[f"l{i}"]),
+                    "line": {"color": PALETTE[i % len(PALETTE)], "width": 1.5},
+                    "marker": {"size": 6, "color": PALETTE[i % len(PALETTE)]},
+                }
             )
         return {"data": data, "layout": layout}
 

@@ -50,7 +50,9 @@ def as_paths(raw: Any, name: str) -> dict[str, np.ndarray]:
         except (TypeError, ValueError):
             raise PlotError(f"`{name}[{key!r}]` should be a list of (x, y) points.") from None
         if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] > 20_000:
-            raise PlotError(f"`{name}[{key!r}]` should be a list of (x, y) points, got shape {arr.shape}.")
+            raise PlotError(
+                f"`{name}[{key!r}]` should be a list of (x, y) points, got shape {arr.shape}."
+            )
         ok = np.all(np.isfinite(arr), axis=1)
         out[str(key)] = arr[: int(np.argmin(ok)) if not ok.all() else len(arr)]
     return out
@@ -71,7 +73,9 @@ class RaceKind(PlotKind):
         elif options.source and options.source in ns:
             raw, label = ns[options.source], options.source
         else:
-            raise PlotError(f"There is no `{options.source or 'paths'}` yet: run the cell that makes it.")
+            raise PlotError(
+                f"There is no `{options.source or 'paths'}` yet: run the cell that makes it."
+            )
         paths = as_paths(raw, label)
         xs = np.linspace(*options.x, options.resolution)
         ys = np.linspace(*options.y, options.resolution)
@@ -97,46 +101,118 @@ class RaceKind(PlotKind):
         names: list[str] = result["names"]
         paths = [np.asarray(result[f"p{i}"]) for i in range(len(names))]
         data: list[dict[str, Any]] = [
-            {"type": "contour", "x": encode(result["xs"]), "y": encode(result["ys"]),
-             "z": encode(color), "colorscale": "Greys", "reversescale": True, "showscale": False,
-             "contours": {"coloring": "heatmap"}, "line": {"width": 0.4}, "hoverinfo": "skip",
-             "showlegend": False}
+            {
+                "type": "contour",
+                "x": encode(result["xs"]),
+                "y": encode(result["ys"]),
+                "z": encode(color),
+                "colorscale": "Greys",
+                "reversescale": True,
+                "showscale": False,
+                "contours": {"coloring": "heatmap"},
+                "line": {"width": 0.4},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
         ]
         for i, (name, p) in enumerate(zip(names, paths, strict=True)):
-            data.append({"type": "scatter", "mode": "lines", "name": name, "x": encode(p[:, 0]),
-                         "y": encode(p[:, 1]), "line": {"color": PALETTE[i % 8], "width": 1.5},
-                         "opacity": 0.45, "legendgroup": name})
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": name,
+                    "x": encode(p[:, 0]),
+                    "y": encode(p[:, 1]),
+                    "line": {"color": PALETTE[i % 8], "width": 1.5},
+                    "opacity": 0.45,
+                    "legendgroup": name,
+                }
+            )
         heads = len(data)
         longest = max((len(p) for p in paths), default=1)
         steps = np.unique(np.linspace(0, max(longest - 1, 0), min(longest, MAX_FRAMES)).astype(int))
         for i, (name, p) in enumerate(zip(names, paths, strict=True)):
-            data.append({"type": "scatter", "mode": "markers", "name": f"{name} now", "x": [p[0, 0]] if len(p) else [],
-                         "y": [p[0, 1]] if len(p) else [], "showlegend": False, "legendgroup": name,
-                         "marker": {"color": PALETTE[i % 8], "size": 13, "line": {"color": "#fff", "width": 2}}})
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": f"{name} now",
+                    "x": [p[0, 0]] if len(p) else [],
+                    "y": [p[0, 1]] if len(p) else [],
+                    "showlegend": False,
+                    "legendgroup": name,
+                    "marker": {
+                        "color": PALETTE[i % 8],
+                        "size": 13,
+                        "line": {"color": "#fff", "width": 2},
+                    },
+                }
+            )
         frames = []
         for k in steps:
             frame_data = []
             for p in paths:
                 j = min(int(k), len(p) - 1)
-                frame_data.append({"x": [float(p[j, 0])] if len(p) else [], "y": [float(p[j, 1])] if len(p) else []})
-            frames.append({"name": str(int(k)), "data": frame_data, "traces": list(range(heads, heads + len(paths)))})
-        play = {"frame": {"duration": options.frame_ms, "redraw": False}, "transition": {"duration": 0},
-                "fromcurrent": True, "mode": "immediate"}
-        layout["updatemenus"] = [{
-            "type": "buttons", "direction": "left", "x": 0.0, "y": -0.1, "xanchor": "left", "yanchor": "top",
-            "showactive": False,
-            "buttons": [
-                {"label": "▶ Play", "method": "animate", "args": [None, play]},
-                {"label": "❚❚ Pause", "method": "animate",
-                 "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
-            ],
-        }]
-        layout["sliders"] = [{
-            "x": 0.25, "y": -0.08, "len": 0.75, "currentvalue": {"prefix": "step "},
-            "steps": [{"label": str(int(k)), "method": "animate",
-                       "args": [[str(int(k))], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
-                      for k in steps],
-        }]
+                frame_data.append(
+                    {
+                        "x": [float(p[j, 0])] if len(p) else [],
+                        "y": [float(p[j, 1])] if len(p) else [],
+                    }
+                )
+            frames.append(
+                {
+                    "name": str(int(k)),
+                    "data": frame_data,
+                    "traces": list(range(heads, heads + len(paths))),
+                }
+            )
+        play = {
+            "frame": {"duration": options.frame_ms, "redraw": False},
+            "transition": {"duration": 0},
+            "fromcurrent": True,
+            "mode": "immediate",
+        }
+        layout["updatemenus"] = [
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0.0,
+                "y": -0.1,
+                "xanchor": "left",
+                "yanchor": "top",
+                "showactive": False,
+                "buttons": [
+                    {"label": "▶ Play", "method": "animate", "args": [None, play]},
+                    {
+                        "label": "❚❚ Pause",
+                        "method": "animate",
+                        "args": [
+                            [None],
+                            {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"},
+                        ],
+                    },
+                ],
+            }
+        ]
+        layout["sliders"] = [
+            {
+                "x": 0.25,
+                "y": -0.08,
+                "len": 0.75,
+                "currentvalue": {"prefix": "step "},
+                "steps": [
+                    {
+                        "label": str(int(k)),
+                        "method": "animate",
+                        "args": [
+                            [str(int(k))],
+                            {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"},
+                        ],
+                    }
+                    for k in steps
+                ],
+            }
+        ]
         return {"data": data, "layout": layout, "frames": frames}
 
     def patch(self, options: Options, result: Result) -> Patch:

@@ -17,8 +17,18 @@ from app.plots.training import TrainingKind
 PLOT_KINDS: dict[str, PlotKind] = {
     kind.name: kind
     for kind in (
-        LineKind(), SigmoidKind(), PlaneKind(), SigmoidSurfaceKind(), LandscapeKind(), TangentKind(),
-        TrainingKind(), SeriesKind(), PathsKind(), RaceKind(), ImagesKind(), NetLandscapeKind(),
+        LineKind(),
+        SigmoidKind(),
+        PlaneKind(),
+        SigmoidSurfaceKind(),
+        LandscapeKind(),
+        TangentKind(),
+        TrainingKind(),
+        SeriesKind(),
+        PathsKind(),
+        RaceKind(),
+        ImagesKind(),
+        NetLandscapeKind(),
     )
 }
 
@@ -28,4 +38,6 @@ def plot_kind(name: str) -> PlotKind:
     try:
         return PLOT_KINDS[name]
     except KeyError:
-        raise KeyError(f"unknown plot kind {name!r}; known kinds: {', '.join(sorted(PLOT_KINDS))}") from None
+        raise KeyError(
+            f"unknown plot kind {name!r}; known kinds: {', '.join(sorted(PLOT_KINDS))}"
+        ) from None

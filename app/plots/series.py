@@ -41,7 +41,7 @@ class SeriesOptions(Options):
 
 
 def as_series(raw: Any, name: str) -> dict[str, np.ndarray]:
-    """A dict of 1-D float arrays from what the learner made, or a PlotError saying what we expect."""
+    """1-D float arrays from what the learner made, or a PlotError saying what we expect."""
     if hasattr(raw, "detach"):
         raw = raw.detach().cpu().numpy()
     items = raw.items() if isinstance(raw, Mapping) else [(name, raw)]
@@ -52,7 +52,9 @@ def as_series(raw: Any, name: str) -> dict[str, np.ndarray]:
         except (TypeError, ValueError):
             raise PlotError(f"`{name}[{key!r}]` should be a list of numbers.") from None
         if arr.size > MAX_POINTS:
-            raise PlotError(f"`{name}[{key!r}]` has {arr.size} numbers; at most {MAX_POINTS} can be drawn.")
+            raise PlotError(
+                f"`{name}[{key!r}]` has {arr.size} numbers; at most {MAX_POINTS} can be drawn."
+            )
         out[str(key)] = arr
     if not out:
         raise PlotError(f"`{name}` is empty: run the training cell first.")
@@ -88,7 +90,10 @@ class SeriesKind(PlotKind):
         layout["showlegend"] = True
         layout["legend"] = {"orientation": "h", "y": 1.12}
         layout["xaxis"] = {"title": {"text": options.x_label}}
-        layout["yaxis"] = {"title": {"text": options.y_label}, "type": "log" if options.log_y else "linear"}
+        layout["yaxis"] = {
+            "title": {"text": options.y_label},
+            "type": "log" if options.log_y else "linear",
+        }
         if options.y:
             layout["yaxis"]["range"] = list(options.y)
         data = []
@@ -96,9 +101,14 @@ class SeriesKind(PlotKind):
             ys = np.asarray(result[f"s{i}"])
             data.append(
                 {
-                    "type": "scatter", "mode": options.mode, "name": name,
-                    "x": encode(np.arange(options.start, options.start + ys.size, dtype=np.float64)),
-                    "y": encode(ys), "line": {"color": PALETTE[i % len(PALETTE)], "width": 2},
+                    "type": "scatter",
+                    "mode": options.mode,
+                    "name": name,
+                    "x": encode(
+                        np.arange(options.start, options.start + ys.size, dtype=np.float64)
+                    ),
+                    "y": encode(ys),
+                    "line": {"color": PALETTE[i % len(PALETTE)], "width": 2},
                     "marker": {"size": 5},
                 }
             )

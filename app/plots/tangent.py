@@ -77,12 +77,30 @@ class TangentKind(PlotKind):
             layout["yaxis"]["range"] = list(options.y)
         t = self._tangent(options, result)
         data = [
-            {"type": "scatter", "mode": "lines", "x": encode(result["xs"]), "y": encode(result["ys"]),
-             "line": {"color": "#2f6fdf", "width": 3}, "name": options.function},
-            {"type": "scatter", "mode": "lines", "x": t["x"][0], "y": t["y"][0],
-             "line": {"color": "#e4572e", "width": 2}, "name": "tangent"},
-            {"type": "scatter", "mode": "markers", "x": t["x"][1], "y": t["y"][1],
-             "marker": {"color": "#e4572e", "size": 12}, "name": "x"},
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": encode(result["xs"]),
+                "y": encode(result["ys"]),
+                "line": {"color": "#2f6fdf", "width": 3},
+                "name": options.function,
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": t["x"][0],
+                "y": t["y"][0],
+                "line": {"color": "#e4572e", "width": 2},
+                "name": "tangent",
+            },
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": t["x"][1],
+                "y": t["y"][1],
+                "marker": {"color": "#e4572e", "size": 12},
+                "name": "x",
+            },
         ]
         return {"data": data, "layout": layout}
 

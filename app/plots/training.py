@@ -110,7 +110,7 @@ class TrainingKind(PlotKind):
         return result
 
     def advance(self, ns: dict[str, Any], options: Options, iterations: int, reset: bool) -> Result:
-        """Reset the parameters to the start, or run `iterations` more steps of the learner's code."""
+        """Reset the parameters, or run `iterations` more steps of the learner's code."""
         assert isinstance(options, TrainingOptions)
         state = self._state(ns, options)
         pw, pb = options.params
@@ -145,26 +145,67 @@ class TrainingKind(PlotKind):
         layout["grid"] = {"rows": 1, "columns": 3, "pattern": "independent"}
         layout["xaxis"] = {"domain": [0.0, 0.3], "title": {"text": "x"}}
         layout["yaxis"] = {"title": {"text": "y"}}
-        layout["xaxis2"] = {"domain": [0.37, 0.67], "title": {"text": "w"}, "range": list(options.w)}
+        layout["xaxis2"] = {
+            "domain": [0.37, 0.67],
+            "title": {"text": "w"},
+            "range": list(options.w),
+        }
         layout["yaxis2"] = {"title": {"text": "b"}, "range": list(options.b), "anchor": "x2"}
         layout["xaxis3"] = {"domain": [0.75, 1.0], "title": {"text": "iteration"}}
         layout["yaxis3"] = {"title": {"text": "loss"}, "type": "log", "anchor": "x3"}
         finite = "loss" in result
         w, b = result["w"], result["b"]
         data = [
-            {"type": "scatter", "mode": "lines", "x": encode(result["fit_x"]),
-             "y": encode(result["fit_y"]), "line": {"color": "#2f6fdf", "width": 3}, "name": "fit"},
-            {"type": "scatter", "mode": "markers", "x": encode(result["data_x"]),
-             "y": encode(result["data_y"]), "marker": {"color": "#e4572e", "size": 8}, "name": "data"},
-            {"type": "contour", "x": encode(result["ws"]), "y": encode(result["bs"]), "z": encode(color),
-             "colorscale": "Viridis", "showscale": False, "contours": {"coloring": "heatmap"},
-             "line": {"width": 0.5}, "hoverinfo": "skip", "xaxis": "x2", "yaxis": "y2"},
-            {"type": "scatter", "mode": "lines+markers", "x": [w], "y": [b], "xaxis": "x2",
-             "yaxis": "y2", "line": {"color": "#ffffff", "width": 2},
-             "marker": {"size": 5, "color": "#ffffff"}, "name": "path"},
-            {"type": "scatter", "mode": "lines", "x": [result["iteration"]],
-             "y": [result["loss"]] if finite else [], "xaxis": "x3", "yaxis": "y3",
-             "line": {"color": "#7b3fbf", "width": 2}, "name": "loss"},
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": encode(result["fit_x"]),
+                "y": encode(result["fit_y"]),
+                "line": {"color": "#2f6fdf", "width": 3},
+                "name": "fit",
+            },
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": encode(result["data_x"]),
+                "y": encode(result["data_y"]),
+                "marker": {"color": "#e4572e", "size": 8},
+                "name": "data",
+            },
+            {
+                "type": "contour",
+                "x": encode(result["ws"]),
+                "y": encode(result["bs"]),
+                "z": encode(color),
+                "colorscale": "Viridis",
+                "showscale": False,
+                "contours": {"coloring": "heatmap"},
+                "line": {"width": 0.5},
+                "hoverinfo": "skip",
+                "xaxis": "x2",
+                "yaxis": "y2",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": [w],
+                "y": [b],
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "line": {"color": "#ffffff", "width": 2},
+                "marker": {"size": 5, "color": "#ffffff"},
+                "name": "path",
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [result["iteration"]],
+                "y": [result["loss"]] if finite else [],
+                "xaxis": "x3",
+                "yaxis": "y3",
+                "line": {"color": "#7b3fbf", "width": 2},
+                "name": "loss",
+            },
         ]
         return {"data": data, "layout": layout}
 
@@ -175,8 +216,10 @@ class TrainingKind(PlotKind):
             "data": {"y": [encode(result["fit_y"])]},
             "extend": {
                 "traces": [3, 4],
-                "data": {"x": [[result["w"]], [result["iteration"]]],
-                         "y": [[result["b"]], [result["loss"]]]},
+                "data": {
+                    "x": [[result["w"]], [result["iteration"]]],
+                    "y": [[result["b"]], [result["loss"]]],
+                },
             },
         }
 

@@ -67,7 +67,11 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> FastAP
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith(("/api/", "/assets/")):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        error = NotFound("There is nothing at this address.") if exc.status_code == 404 else PageError(str(exc.detail))
+        error = (
+            NotFound("There is nothing at this address.")
+            if exc.status_code == 404
+            else PageError(str(exc.detail))
+        )
         return pages.render(request, "error.html", status=exc.status_code, error=error)
 
     return app

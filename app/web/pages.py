@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-
 from pydantic import BaseModel
 
 from app.content.model import Catalogue
@@ -75,9 +74,9 @@ async def healthz(request: Request) -> JSONResponse:
             "status": "ok",
             "lessons": len(catalogue_of(request).lessons),
             "kernels": len(supervisor.live),
-            "sandbox": "refused" if supervisor.refused else (
-                "strict" if supervisor.layers.complete else "weak"
-            ),
+            "sandbox": "refused"
+            if supervisor.refused
+            else ("strict" if supervisor.layers.complete else "weak"),
             "missing_layers": supervisor.layers.missing,
         }
     )

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from app.config import Settings
-from app.content.model import Lesson, Plot
+from app.content.model import CellId, Lesson, Plot
 from app.kernel.supervisor import Kernel, KernelDied, SandboxRefused, ServerFull, Supervisor
 from app.plots.base import Options, PlotError, Result
 from app.plots.registry import plot_kind
@@ -102,7 +102,7 @@ class Session:
         """Start the kernel, run the page's cells in order, draw every plot."""
         if cells:
             for cid, code in cells.items():
-                if cid in self.code and self.lesson.cells[cid].editable:
+                if cid in self.code and self.lesson.cells[CellId(cid)].editable:
                     self.code[cid] = code
         self.worker = asyncio.create_task(self._slide_worker())
         await self.observer.opened(self)
@@ -143,7 +143,9 @@ class Session:
                 await self.send(Status("refused", str(err)))
                 return
             except (KernelDied, TimeoutError) as err:
-                await self.send(Status("dead", getattr(err, "message", "The kernel did not start.")))
+                await self.send(
+                    Status("dead", getattr(err, "message", "The kernel did not start."))
+                )
                 return
             mode = "strict" if self.supervisor.layers.complete else "weak"
             await self.send(Ready(self.kernel.device, mode))
@@ -200,8 +202,14 @@ class Session:
             return False
         await self.send(
             Output(
-                cid, reply.ok, reply.stdout, reply.stderr, reply.error, reply.error_line,
-                reply.truncated, seq,
+                cid,
+                reply.ok,
+                reply.stdout,
+                reply.stderr,
+                reply.error,
+                reply.error_line,
+                reply.truncated,
+                seq,
             )
         )
         return reply.ok
@@ -214,7 +222,11 @@ class Session:
         async with self.starting:
             pass
         if not self.kernel:
-            await self.send(CheckResult(msg.exercise, False, "Your kernel is not running. Press Restart.", msg.seq))
+            await self.send(
+                CheckResult(
+                    msg.exercise, False, "Your kernel is not running. Press Restart.", msg.seq
+                )
+            )
             return
         try:
             async with self.supervisor.compute:
@@ -331,7 +343,7 @@ class Session:
         result = decode_result(reply)
         patch = kind.reset_patch(options, result) if reset else kind.patch(options, result)  # type: ignore[attr-defined]
         await self.send(PatchMsg(plot.id, patch, seq, kind.shown_readouts(reply.scalars)))
-        params = {k: reply.scalars[k] for k in ("w", "b") if k in reply.scalars}
+        params: dict[str, float] = {k: reply.scalars[k] for k in ("w", "b") if k in reply.scalars}
         if params:
             await self.observer.values_changed(self, params)
         return True
@@ -374,4 +386,6 @@ class Session:
                 await self.send(PatchMsg(plot.id, kind.patch(options, result), seq, readouts))
         except (PlotError, KeyError, ValueError) as err:
             log.warning("plot %s got unusable numbers: %s", plot.id, err)
-            await self.send(PlotProblem(plot.id, f"The plot could not use the numbers it got: {err}", seq))
+            await self.send(
+                PlotProblem(plot.id, f"The plot could not use the numbers it got: {err}", seq)
+            )

@@ -123,7 +123,9 @@ def spawn(tasks: set[asyncio.Task[None]], coro: Coroutine[Any, Any, None], send:
             raise
         except Exception:
             log.exception("a request failed")
-            await send(ErrorMsg("Something went wrong on the server. Your code is kept; try again."))
+            await send(
+                ErrorMsg("Something went wrong on the server. Your code is kept; try again.")
+            )
 
     task = asyncio.ensure_future(guarded())
     tasks.add(task)

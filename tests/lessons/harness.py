@@ -40,7 +40,11 @@ class KernelService:
 
     def run(self, kernel: Kernel, code: str, cell: str = "test") -> KExecDone:
         reply = self.call(
-            kernel.request(KExec(next(self.ids), cell, code, 1 << 20), self.settings.cell_timeout_s, "the limit")
+            kernel.request(
+                KExec(next(self.ids), cell, code, 1 << 20),
+                self.settings.cell_timeout_s,
+                "the limit",
+            )
         )
         assert isinstance(reply, KExecDone)
         return reply
@@ -48,12 +52,17 @@ class KernelService:
     def run_lesson(self, kernel: Kernel, lesson: Lesson) -> list[KExecDone]:
         return [self.run(kernel, cell.code, cell.id) for cell in lesson.cells.values()]
 
-    def evaluate(self, kernel: Kernel, lesson: Lesson, plot_id: str, values: dict[str, float] | None = None) -> KEvaluated:
+    def evaluate(
+        self, kernel: Kernel, lesson: Lesson, plot_id: str, values: dict[str, float] | None = None
+    ) -> KEvaluated:
         plot = lesson.plots[plot_id]  # type: ignore[index]
         vals = values or {n: lesson.sliders[n].value for n in plot.sliders}
         reply = self.call(
-            kernel.request(KEvaluate(next(self.ids), plot.id, plot.kind, plot.options, vals, True),
-                           self.settings.call_timeout_s, "the limit")
+            kernel.request(
+                KEvaluate(next(self.ids), plot.id, plot.kind, plot.options, vals, True),
+                self.settings.call_timeout_s,
+                "the limit",
+            )
         )
         assert isinstance(reply, KEvaluated)
         return reply
@@ -61,7 +70,11 @@ class KernelService:
     def check(self, kernel: Kernel, lesson: Lesson, exercise_id: str) -> KChecked:
         ex = lesson.exercises[exercise_id]  # type: ignore[index]
         reply = self.call(
-            kernel.request(KCheck(next(self.ids), ex.id, ex.check, ex.params), self.settings.call_timeout_s, "the limit")
+            kernel.request(
+                KCheck(next(self.ids), ex.id, ex.check, ex.params),
+                self.settings.call_timeout_s,
+                "the limit",
+            )
         )
         assert isinstance(reply, KChecked)
         return reply

@@ -11,11 +11,16 @@ from app.content.loader import load_catalogue
 from app.content.model import Catalogue
 from tests.lessons.harness import KernelService
 
-SLUGS = [lesson.slug for lesson in load_catalogue(Path(__file__).resolve().parents[2] / "lessons").lessons]
+SLUGS = [
+    lesson.slug
+    for lesson in load_catalogue(Path(__file__).resolve().parents[2] / "lessons").lessons
+]
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_lesson_code_runs_and_every_plot_draws(slug: str, catalogue: Catalogue, kernels: KernelService) -> None:
+def test_lesson_code_runs_and_every_plot_draws(
+    slug: str, catalogue: Catalogue, kernels: KernelService
+) -> None:
     lesson = catalogue.get(slug)
     assert lesson is not None
     kernel = kernels.kernel()
