@@ -62,6 +62,56 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as plain `text`, or `json` (one JSON object per line)."
+    )
+    database_url: str = Field(
+        "",
+        description=(
+            "SQLAlchemy URL of the database, e.g. `postgresql://user:pass@host/descent`; empty "
+            "means SQLite in the data folder."
+        ),
+    )
+    secret_key: str = Field(
+        "",
+        description=(
+            "Key that signs cookies; empty means one generated once and kept in the data folder."
+        ),
+    )
+    teacher_password: str = Field(
+        "",
+        description=(
+            "The teacher's password; empty means it is set on the first-run page `/teacher/setup`."
+        ),
+    )
+    teacher_session_h: float = Field(
+        12.0, gt=0, description="Hours a teacher stays signed in."
+    )
+    cookie_secure: bool = Field(
+        False, description="Mark cookies `Secure` (set it when the server is reached over HTTPS)."
+    )
+    trusted_origins: str = Field(
+        "",
+        description=(
+            "Extra origins, comma separated, whose pages may open WebSockets (e.g. behind a "
+            "proxy that rewrites the Host header)."
+        ),
+    )
+    run_rate_per_min: int = Field(
+        60, ge=1, description="Runs a learner may start per minute, on average."
+    )
+    run_burst: int = Field(
+        10, ge=1, description="Runs a learner may start in a quick burst."
+    )
+    room_max_kernels: int = Field(
+        60, ge=1, description="Most kernels the learners of one room may have running at once."
+    )
+    landscape_interval_ms: int = Field(
+        200, ge=20, description="Milliseconds between two updates of the teacher's class landscape."
+    )
+    saved_code_kb: int = Field(
+        64, ge=1, description="Largest code a learner may save in one cell, in KB."
+    )
 
 
 def load_settings() -> Settings:

@@ -45,9 +45,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless. Missing Chromium fails the run in CI and skips elsewhere."""
+    """Debian's Chromium, headless. Missing Chromium fails the run in CI and skips elsewhere.
+
+    Module-scoped on purpose: Playwright's sync API leaves its event loop marked as running in
+    this thread while it is started, which breaks every async test that runs meanwhile.
+    """
     if not CHROMIUM.exists():
         message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CI"):

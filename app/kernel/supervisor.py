@@ -61,9 +61,9 @@ INTERRUPT_GRACE_S = 1.0
 INTERRUPT_REPEAT_S = 0.2
 #: Watchdogs between requests, every WATCH_INTERVAL_S.
 WATCH_INTERVAL_S = 1.0
-#: A kernel that is not answering a request but keeps more than this share of a core busy for
+#: A kernel that is not answering a request but uses more than this share of a core for
 #: IDLE_CPU_STRIKES intervals in a row (a thread left spinning) is stopped.
-IDLE_CPU_SHARE = 0.5
+IDLE_CPU_SHARE = 0.05
 IDLE_CPU_STRIKES = 2
 #: When the host's available memory falls below this, the kernel that grew most is stopped.
 MEMORY_RESERVE_BYTES = 256 * 1024 * 1024

@@ -19,6 +19,9 @@ class SessionObserver(Protocol):
 
     async def checked(self, session: Session, exercise: str, passed: bool) -> None: ...
 
+    def run_refused(self, session: Session) -> str:
+        """Asked before each Run: words for the learner when it is refused (rate limit), else ""."""
+
     async def closed(self, session: Session) -> None: ...
 
 
@@ -36,6 +39,9 @@ class NoObserver:
 
     async def checked(self, session: Session, exercise: str, passed: bool) -> None:
         return None
+
+    def run_refused(self, session: Session) -> str:
+        return ""
 
     async def closed(self, session: Session) -> None:
         return None

@@ -170,6 +170,10 @@ class Session:
             await self.send(ErrorMsg(f"Cell {msg.cell!r} cannot be edited."))
             return
         self.code[msg.cell] = msg.code
+        refused = self.observer.run_refused(self)  # the classroom's per-learner rate limit
+        if refused:
+            await self.send(Output(msg.cell, False, error=refused, seq=msg.seq))
+            return
         async with self.starting:
             pass
         if not self.kernel:

@@ -1,0 +1,77 @@
+"""The teacher's live class landscape over a WebSocket: first the lesson's surface, then one
+message with every learner's (w, b) whenever points moved, at most once per interval."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketState
+
+from app.classroom import accounts
+from app.classroom.admission import POLICY, refuse, same_origin
+from app.classroom.identity import TEACHER_COOKIE
+from app.classroom.landscape import Viewer
+from app.classroom.models import Room
+
+router = APIRouter()
+
+
+@router.websocket("/ws/teacher/rooms/{room_id}")
+async def landscape_socket(ws: WebSocket, room_id: int, lesson: str = "") -> None:
+    classroom = ws.app.state.classroom
+    await ws.accept()
+    if not same_origin(
+        ws.headers.get("origin"), ws.headers.get("host"), ws.url.scheme, classroom.trusted
+    ):
+        await refuse(ws, POLICY, "This page is not from this server (cross-site refused).")
+        return
+    token = classroom.identity.teacher_token_from(ws.cookies.get(TEACHER_COOKIE))
+
+    def allowed() -> Room | None:
+        with classroom.db.session() as db:
+            if token is None or not accounts.teacher_session_valid(db, token):
+                return None
+            return db.get(Room, room_id)  # type: ignore[no-any-return]
+
+    room = await run_in_threadpool(allowed)
+    if room is None:
+        await refuse(ws, POLICY, "Sign in as the teacher, and open a room that exists.")
+        return
+    shown = classroom.catalogue.get(lesson or room.lesson)
+    if shown is None:
+        await refuse(ws, POLICY, "There is no such lesson.")
+        return
+    send_lock = asyncio.Lock()
+
+    async def send_text(text: str) -> None:
+        if ws.application_state != WebSocketState.CONNECTED:
+            return
+        async with send_lock:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await ws.send_text(text)
+
+    viewer = Viewer(room_id, shown.slug, send_text)
+    pump = asyncio.create_task(viewer.pump())
+    surface_task = asyncio.create_task(send_surface(classroom, shown, send_text))
+    classroom.landscape.watch(viewer)
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        classroom.landscape.unwatch(viewer)
+        for task in (pump, surface_task):
+            task.cancel()
+
+
+async def send_surface(classroom: object, lesson: object, send_text: object) -> None:
+    surface = await classroom.surfaces.get(lesson)  # type: ignore[attr-defined]
+    payload = {"type": "surface", "surface": surface}
+    await send_text(json.dumps(payload, separators=(",", ":")))  # type: ignore[operator]
