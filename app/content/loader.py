@@ -242,7 +242,7 @@ class _Builder:
             spec.check,
             spec.params,
             prompt,
-            tuple(spec.hints),
+            tuple(markdown_parser().renderInline(h) for h in spec.hints),
             spec.solution,
             line,
         )

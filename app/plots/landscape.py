@@ -127,8 +127,9 @@ class LandscapeKind(PlotKind):
         z = np.asarray(result["z"])
         color = np.log1p(np.maximum(z, 0)) if options.log_color and np.nanmin(z) >= 0 else z
         layout = base_layout(options)
+        layout["margin"]["l"] = 10
         layout["scene"] = {
-            "domain": {"x": [0.0, 0.5], "y": [0.0, 1.0]},
+            "domain": {"x": [0.04, 0.5], "y": [0.0, 1.0]},
             "xaxis": {"title": {"text": "w"}},
             "yaxis": {"title": {"text": "b"}},
             "zaxis": {"title": {"text": options.function}},

@@ -91,7 +91,7 @@ const handlers = {
   output(msg) { cells.showOutput(msg); },
   check_result(msg) {
     const v = document.querySelector(`[data-verdict="${msg.exercise}"]`);
-    v.textContent = msg.message;
+    v.innerHTML = withCode(msg.message);
     v.dataset.passed = String(msg.passed);
     document.querySelector(`[data-exercise="${msg.exercise}"]`).classList.toggle("done", msg.passed);
     if (!msg.passed) revealHint(msg.exercise);
@@ -105,6 +105,12 @@ const handlers = {
   },
   pong() {},
 };
+
+// Check messages are plain text in which `backticks` mark code.
+function withCode(text) {
+  const esc = text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  return esc.replace(/`([^`]+)`/g, "<code>$1</code>");
+}
 
 function revealHint(id) {
   const next = document.querySelector(`[data-hints="${id}"] li[hidden]`);

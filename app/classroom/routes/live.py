@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
@@ -14,15 +15,19 @@ from starlette.websockets import WebSocketState
 from app.classroom import accounts
 from app.classroom.admission import POLICY, refuse, same_origin
 from app.classroom.identity import TEACHER_COOKIE
-from app.classroom.landscape import Viewer
+from app.classroom.landscape import SendText, Viewer
 from app.classroom.models import Room
+from app.content.model import Lesson
+
+if TYPE_CHECKING:
+    from app.classroom.classroom import Classroom
 
 router = APIRouter()
 
 
 @router.websocket("/ws/teacher/rooms/{room_id}")
 async def landscape_socket(ws: WebSocket, room_id: int, lesson: str = "") -> None:
-    classroom = ws.app.state.classroom
+    classroom: Classroom = ws.app.state.classroom
     await ws.accept()
     if not same_origin(
         ws.headers.get("origin"), ws.headers.get("host"), ws.url.scheme, classroom.trusted
@@ -71,7 +76,8 @@ async def landscape_socket(ws: WebSocket, room_id: int, lesson: str = "") -> Non
             task.cancel()
 
 
-async def send_surface(classroom: object, lesson: object, send_text: object) -> None:
-    surface = await classroom.surfaces.get(lesson)  # type: ignore[attr-defined]
+async def send_surface(classroom: Classroom, lesson: Lesson, send_text: SendText) -> None:
+    """The ground of the landscape; computing it may take a kernel's start and a grid."""
+    surface = await classroom.surfaces.get(lesson)
     payload = {"type": "surface", "surface": surface}
-    await send_text(json.dumps(payload, separators=(",", ":")))  # type: ignore[operator]
+    await send_text(json.dumps(payload, separators=(",", ":")))
