@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from app.classroom.logs import log_config
 from app.config import load_settings
 from app.web.app import create_app
 
@@ -18,6 +19,7 @@ def main() -> None:
         log_level=settings.log_level,
         ws_max_size=settings.max_message_kb * 1024,
         timeout_graceful_shutdown=5,
+        log_config=log_config(settings),
     )
 
 

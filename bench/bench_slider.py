@@ -52,6 +52,12 @@ def health(port: int) -> dict[str, Any] | None:
         return None
 
 
+def learner_cookie(port: int) -> str:
+    """The learner cookie a page load hands out, as a `Cookie` header value."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/lessons/the-line", timeout=10) as resp:
+        return str(resp.headers.get("set-cookie", "")).split(";", 1)[0]
+
+
 @contextlib.contextmanager
 def running_server(log: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """`python -m app` on a free port, as a learner starts it; stopped on exit."""
@@ -122,7 +128,7 @@ class Page:
                 self.device, self.sandbox = msg["device"], msg["sandbox"]
             if msg["type"] == "figure":
                 figure.update(msg)
-            return msg["type"] == "status" and msg["state"] == "idle"
+            return bool(msg["type"] == "status" and msg["state"] == "idle")
 
         await self.until(idle, timeout=60)
         self.xs = figure["figure"]["data"][0]["x"]
@@ -157,7 +163,8 @@ def slider_values(count: int) -> Iterator[float]:
 
 async def measure(port: int, n: int, warmup: int) -> tuple[Page, list[float], list[float]]:
     url = f"ws://127.0.0.1:{port}/ws/lessons/the-line"
-    async with websockets.connect(url, max_size=None) as ws:
+    cookie = learner_cookie(port)  # lesson sockets are refused without a learner cookie
+    async with websockets.connect(url, max_size=None, additional_headers={"Cookie": cookie}) as ws:
         page = Page(ws)
         await page.open()
         values = slider_values(warmup + n)

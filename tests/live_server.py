@@ -65,6 +65,13 @@ class LiveServer:
     def health(self) -> dict[str, Any]:
         return dict(self.get_json("/healthz"))
 
+    def learner_cookie(self, path: str = "/lessons/the-line") -> str:
+        """A fresh learner's `Cookie` header, as a page load hands it out: lesson sockets are
+        refused without one."""
+        with urllib.request.urlopen(self.url + path, timeout=10) as resp:
+            set_cookie = resp.headers.get("set-cookie", "")
+        return set_cookie.split(";", 1)[0]
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -99,7 +99,11 @@ async def connect(server: LiveServer) -> AsyncIterator[Connect]:
     opened: list[ClientConnection] = []
 
     async def _connect(slug: str = "the-line") -> ClientConnection:
-        ws = await websockets.connect(f"{server.ws_url}/ws/lessons/{slug}", max_size=None)
+        ws = await websockets.connect(
+            f"{server.ws_url}/ws/lessons/{slug}",
+            max_size=None,
+            additional_headers={"Cookie": server.learner_cookie()},
+        )
         opened.append(ws)
         return ws
 
@@ -339,7 +343,10 @@ def descendants(pid: int) -> set[int]:
 
 async def test_kernel_is_stopped_when_the_page_disconnects(server: LiveServer) -> None:
     before = descendants(server.process.pid)
-    ws = await websockets.connect(f"{server.ws_url}/ws/lessons/the-line")
+    ws = await websockets.connect(
+        f"{server.ws_url}/ws/lessons/the-line",
+        additional_headers={"Cookie": server.learner_cookie()},
+    )
     await open_page(ws)
     kernels = await eventually(
         lambda: descendants(server.process.pid) - before, "the kernel process to appear"

@@ -36,6 +36,8 @@ class RateLimiter:
         return (1.0 - bucket.tokens) / self.rate
 
     def _forget_full(self, now: float) -> None:
-        full = [k for k, b in self.buckets.items() if b.tokens + (now - b.at) * self.rate >= self.burst]
+        full = [
+            k for k, b in self.buckets.items() if b.tokens + (now - b.at) * self.rate >= self.burst
+        ]
         for key in full:
             del self.buckets[key]

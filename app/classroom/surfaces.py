@@ -71,9 +71,9 @@ class Surfaces:
         async def capture(msg: ServerMessage) -> None:
             if isinstance(msg, FigureMsg):
                 figures[msg.plot] = msg.figure
-            elif isinstance(msg, PlotProblem):
-                problems.append(msg.message)
-            elif isinstance(msg, Status) and msg.state in ("full", "refused", "dead"):
+            elif isinstance(msg, PlotProblem) or (
+                isinstance(msg, Status) and msg.state in ("full", "refused", "dead")
+            ):
                 problems.append(msg.message)
 
         session = Session(lesson, self.supervisor, self.settings, capture)

@@ -8,6 +8,7 @@ ends the kernel before any learner code ran.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -233,17 +234,13 @@ def confine(channel: socket.socket, limits: Limits) -> None:
         os.dup2(null, fd)
     os.closerange(3, keep)
     os.closerange(keep + 1, 65536)
-    try:
+    with contextlib.suppress(OSError):  # a host without it: the memory limits still hold
         _write("/proc/self/oom_score_adj", str(OOM_SCORE_ADJ))
-    except OSError:
-        pass  # a host without it; the memory limits still hold
     # Its own session and process group: kill(0) reaches only itself, and on hosts with
     # autogroup scheduling each kernel is its own group, so its threads share one fair slice.
     os.setsid()
-    try:
+    with contextlib.suppress(OSError):  # no autogroups here: the zygote's nice value applies
         _write("/proc/self/autogroup", str(AUTOGROUP_NICE))
-    except OSError:
-        pass  # no autogroup scheduling on this host; the zygote's nice value still applies
     base = mapped_bytes()
     memory_budget_mb = limits.memory_bytes // (1024 * 1024)
     if limits.namespaces:

@@ -62,9 +62,23 @@ def probe_layers() -> Layers:
     if bwrap:
         try:
             proc = subprocess.run(
-                [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
-                 "--proc", "/proc", "--dev", "/dev", "true"],
-                capture_output=True, timeout=10, check=False, **identity_arguments(),
+                [
+                    bwrap,
+                    "--unshare-all",
+                    "--die-with-parent",
+                    "--ro-bind",
+                    "/",
+                    "/",
+                    "--proc",
+                    "/proc",
+                    "--dev",
+                    "/dev",
+                    "true",
+                ],
+                capture_output=True,
+                timeout=10,
+                check=False,
+                **identity_arguments(),
             )
             namespaces = proc.returncode == 0
         except (OSError, subprocess.TimeoutExpired):
@@ -79,7 +93,10 @@ def _seccomp_works() -> bool:
     )
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, timeout=20, check=False,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            timeout=20,
+            check=False,
             **identity_arguments(),
         )
     except (OSError, subprocess.TimeoutExpired):
@@ -198,7 +215,10 @@ def _become(identity: Identity, nice: int) -> None:
         libc.mount(b"none", b"/", None, ms_rec | ms_private, None)
         held = [os.open(p, os.O_PATH | os.O_CLOEXEC) for p in identity.binds]
         for cover in identity.covers:
-            if libc.mount(b"tmpfs", cover.encode(), b"tmpfs", ms_nosuid | ms_nodev, b"mode=755") != 0:
+            if (
+                libc.mount(b"tmpfs", cover.encode(), b"tmpfs", ms_nosuid | ms_nodev, b"mode=755")
+                != 0
+            ):
                 raise OSError(ctypes.get_errno(), f"cover {cover}")
         for path, fd in zip(identity.binds, held, strict=True):
             if os.path.isdir(f"/proc/self/fd/{fd}"):

@@ -17,7 +17,7 @@ import signal
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from typing import NewType
+from typing import Any, NewType
 
 import msgspec
 
@@ -42,6 +42,7 @@ from app.protocol import (
     KExecDone,
     KFailed,
     KHello,
+    KProgress,
     ZExited,
     ZReady,
     ZSignal,
@@ -55,6 +56,8 @@ from app.protocol import (
 log = logging.getLogger("descent.kernel")
 KernelId = NewType("KernelId", int)
 
+#: Kernels kept forked and confined ahead of need, so that a new session starts at once.
+POOL_SIZE = 2
 #: After a deadline: SIGINT, repeated every INTERRUPT_REPEAT_S (one may land between learner
 #: lines and be dropped), then SIGKILL once INTERRUPT_GRACE_S have passed without a reply.
 INTERRUPT_GRACE_S = 1.0
@@ -69,6 +72,8 @@ IDLE_CPU_STRIKES = 2
 MEMORY_RESERVE_BYTES = 256 * 1024 * 1024
 #: Longest error text or check message a reply may carry.
 MAX_REPLY_TEXT = 16_000
+#: Progress reports a kernel may send per second (the runtime sends at most ten).
+MAX_PROGRESS_PER_S = 100
 #: Arrays in a reply have at most this many dimensions.
 MAX_ARRAY_DIMS = 4
 
@@ -97,6 +102,11 @@ def death_message(code: int, settings: Settings) -> tuple[str, str]:
     """(reason, plain words) for a kernel that ended with `code` (negative: killed by signal)."""
     if code == -signal.SIGSEGV:
         return "crash", f"Your code crashed the kernel (a segmentation fault). {RESTART}"
+    if code == -signal.SIGSYS:
+        return "forbidden", (
+            f"Your code made a system call that the sandbox forbids, so the kernel was stopped. "
+            f"{RESTART}"
+        )
     if code == -signal.SIGXCPU:
         return "cpu", (
             f"Your kernel used more than {settings.kernel_cpu_s} s of CPU time in all and was "
@@ -139,9 +149,12 @@ def reply_problem(req: KernelRequest, reply: KernelReply) -> str:
                 return f"array {name!r} has shape {dims}"
             if math.prod(dims) * 8 != len(arr.data):
                 return f"array {name!r} of shape {dims} carries {len(arr.data)} bytes"
-    if isinstance(reply, KExecDone) and isinstance(req, KExec):
-        if max(len(reply.stdout), len(reply.stderr)) > req.output_limit:
-            return "more output than the limit allows"
+    if (
+        isinstance(reply, KExecDone)
+        and isinstance(req, KExec)
+        and max(len(reply.stdout), len(reply.stderr)) > req.output_limit
+    ):
+        return "more output than the limit allows"
     text = getattr(reply, "error", "") or getattr(reply, "message", "")
     if isinstance(text, str) and len(text) > MAX_REPLY_TEXT:
         return f"an error text of {len(text)} characters"
@@ -240,6 +253,8 @@ class Kernel:
         self._strikes = 0
         self._kill_reason: tuple[str, str] | None = None
         self._pending: asyncio.Task[bytes] | None = None
+        self._progress: list[float] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         self._requests = 0
 
     async def connect(self, timeout: float) -> None:
@@ -252,7 +267,9 @@ class Kernel:
         if isinstance(reply, KFailed):
             log.error("a kernel could not confine itself: %s", reply.message)
         if not isinstance(reply, KHello):
-            await self.kill("sandbox", "The sandbox could not be set up for your kernel. Tell your teacher.")
+            await self.kill(
+                "sandbox", "The sandbox could not be set up for your kernel. Tell your teacher."
+            )
             raise self.dead or KernelDied("sandbox", "The kernel did not start properly.")
         self.device = reply.device
 
@@ -263,13 +280,13 @@ class Kernel:
         if self._pending is None:
             self._pending = asyncio.ensure_future(read_frame(self.reader))
         read = self._pending
-        done, _ = await asyncio.wait(
-            {read, self.exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
+        waiting: set[asyncio.Future[Any]] = {read, self.exited}
+        done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if read in done:
             self._pending = None
             try:
-                return reply_decoder.decode(read.result())
+                reply: KernelReply = reply_decoder.decode(read.result())
+                return reply
             except ChannelClosed:
                 await self._await_exit()
             except (ChannelViolation, msgspec.DecodeError, msgspec.ValidationError) as err:
@@ -284,9 +301,16 @@ class Kernel:
         log.warning("kernel %s broke the protocol: %s", self.pid, problem)
         await self.kill(
             "protocol",
-            "Your kernel sent something that is not a valid message, so it was stopped. "
-            f"{RESTART}",
+            f"Your kernel sent something that is not a valid message, so it was stopped. {RESTART}",
         )
+
+    def _drop_pending(self) -> None:
+        """Forget the frame being read: the kernel is gone."""
+        read, self._pending = self._pending, None
+        if read is not None:
+            if read.done() and not read.cancelled():
+                read.exception()  # retrieved: a closed channel is expected here
+            read.cancel()
 
     async def _await_exit(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -298,11 +322,21 @@ class Kernel:
                 self.dead = KernelDied(*death_message(self.exited.result(), self.zygote.settings))
             else:
                 self.dead = KernelDied("exit", f"The kernel closed its channel. {RESTART}")
+        self._drop_pending()
         if self.writer is not None:
             self.writer.close()
 
-    async def request(self, req: KernelRequest, timeout: float, limit_words: str) -> KernelReply:
-        """Send one request and wait for its reply; past the deadline interrupt, then kill."""
+    async def request(
+        self,
+        req: KernelRequest,
+        timeout: float,
+        limit_words: str,
+        on_progress: Callable[[KProgress], object] | None = None,
+    ) -> KernelReply:
+        """Send one request and wait for its reply; past the deadline interrupt, then kill.
+
+        Progress reports the kernel sends meanwhile go to `on_progress` (at most
+        MAX_PROGRESS_PER_S a second; a kernel that floods them is stopped)."""
         if self.dead:
             raise self.dead
         async with self.lock:
@@ -312,20 +346,22 @@ class Kernel:
             self.busy = True
             self._requests += 1
             self.last_used = time.monotonic()
+            self._progress = []
             try:
                 self.writer.write(frame(request_encoder.encode(req)))
                 try:
-                    return await self._checked(req, await self._read(timeout))
+                    return await self._reply(req, time.monotonic() + timeout, on_progress)
                 except TimeoutError:
                     pass
                 give_up = time.monotonic() + INTERRUPT_GRACE_S
-                while (left := give_up - time.monotonic()) > 0:
+                while time.monotonic() < give_up:
                     self.zygote.signal(self.pid, signal.SIGINT)
+                    step = min(time.monotonic() + INTERRUPT_REPEAT_S, give_up)
                     try:
-                        reply = await self._read(min(INTERRUPT_REPEAT_S, left))
+                        reply = await self._reply(req, step, on_progress)
                     except TimeoutError:
                         continue
-                    return await self._checked(req, timed_out(reply, limit_words))
+                    return timed_out(reply, limit_words)
                 await self.kill(
                     "timeout",
                     f"Your code ran for more than {limit_words} and did not stop when "
@@ -337,17 +373,40 @@ class Kernel:
                 self.busy = False
                 self.last_used = time.monotonic()
 
-    async def _checked(self, req: KernelRequest, reply: KernelReply) -> KernelReply:
-        problem = reply_problem(req, reply)
-        if problem:
-            await self._violation(problem)
-            raise self.dead or KernelDied("protocol", "stopped")
-        return reply
+    async def _reply(
+        self,
+        req: KernelRequest,
+        deadline: float,
+        on_progress: Callable[[KProgress], object] | None,
+    ) -> KernelReply:
+        """The reply to `req` by `deadline` (else TimeoutError), passing progress reports on."""
+        while True:
+            reply = await self._read(max(0.0, deadline - time.monotonic()))
+            if isinstance(reply, KProgress):
+                now = time.monotonic()
+                self._progress = [t for t in self._progress if now - t < 1.0] + [now]
+                if len(self._progress) > MAX_PROGRESS_PER_S:
+                    problem = "a flood of progress reports"
+                else:
+                    # A report that names another request is stale: dropped, not obeyed.
+                    if on_progress is not None and reply.id == req.id:
+                        result = on_progress(reply)
+                        if asyncio.iscoroutine(result):
+                            await result
+                    continue
+            else:
+                problem = reply_problem(req, reply)
+            if problem:
+                await self._violation(problem)
+                raise self.dead or KernelDied("protocol", "stopped")
+            return reply
 
     def interrupt(self) -> None:
         """Stop what the kernel runs now (the learner pressed Stop)."""
         if self.busy and not self.dead:
-            asyncio.get_running_loop().create_task(self._interrupt(self._requests))
+            task = asyncio.get_running_loop().create_task(self._interrupt(self._requests))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _interrupt(self, request: int) -> None:
         # SIGINT counts only while learner code runs: repeat it for a moment in case the first
@@ -366,9 +425,7 @@ class Kernel:
             self.zygote.signal(self.pid, signal.SIGKILL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.exited), 2.0)
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
+        self._drop_pending()
         if self.writer is not None:
             self.writer.close()
 
@@ -473,7 +530,12 @@ class Zygote:
                     kernel = self.kernels.pop(event.pid, None)
                     if kernel and not kernel.exited.done():
                         kernel.exited.set_result(event.code)
-        except (ChannelClosed, ChannelViolation, msgspec.DecodeError, msgspec.ValidationError) as err:
+        except (
+            ChannelClosed,
+            ChannelViolation,
+            msgspec.DecodeError,
+            msgspec.ValidationError,
+        ) as err:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(drain, 1.0)
             log.error("the zygote ended (%s): %s", err, self.stderr_tail.decode(errors="replace"))
@@ -487,7 +549,9 @@ class Zygote:
             self.kernels.clear()
             for fut in self.pending.values():
                 if not fut.done():
-                    fut.set_exception(KernelDied("zygote", f"The kernel service restarted. {RESTART}"))
+                    fut.set_exception(
+                        KernelDied("zygote", f"The kernel service restarted. {RESTART}")
+                    )
             self.pending.clear()
         finally:
             drain.cancel()
@@ -571,6 +635,9 @@ class Supervisor:
         self.zygote = Zygote(settings, self.layers)
         self.live: set[Kernel] = set()
         self.starting = 0
+        #: Kernels forked and confined ahead of need: a new session takes one at once.
+        self.pool: list[Kernel] = []
+        self.filling: asyncio.Task[None] | None = None
         slots = settings.busy_slots or os.cpu_count() or 1
         #: Held by the web layer while a kernel runs a cell or a check, so that no more kernels
         #: compute at once than there are cores; slider requests stay out of it.
@@ -594,15 +661,19 @@ class Supervisor:
     async def start(self) -> None:
         if not self.refused:
             await self.zygote.start()
+            self._fill()
         self.reaper = asyncio.create_task(self._reap_idle())
         self.watchdog = asyncio.create_task(self._watch())
 
     async def stop(self) -> None:
-        for task in (self.reaper, self.watchdog):
+        for task in (self.reaper, self.watchdog, self.filling):
             if task:
                 task.cancel()
-        for kernel in list(self.live):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        for kernel in [*self.live, *self.pool]:
             await self.release(kernel)
+        self.pool.clear()
         await self.zygote.stop()
 
     async def acquire(self) -> Kernel:
@@ -614,13 +685,36 @@ class Supervisor:
                 f"The server is full: {self.settings.max_kernels} learners are running code "
                 "right now. Try again in a minute."
             )
-        self.starting += 1
-        try:
-            kernel = await self.zygote.spawn()
-        finally:
-            self.starting -= 1
+        kernel = None
+        while self.pool and kernel is None:
+            ready = self.pool.pop(0)
+            kernel = None if ready.dead or ready.exited.done() else ready
+        if kernel is None:
+            self.starting += 1
+            try:
+                kernel = await self.zygote.spawn()
+            finally:
+                self.starting -= 1
+        kernel.last_used = time.monotonic()
         self.live.add(kernel)
+        self._fill()
         return kernel
+
+    def _fill(self) -> None:
+        """Top the pool of ready kernels up, in the background."""
+        if POOL_SIZE and (self.filling is None or self.filling.done()):
+            self.filling = asyncio.create_task(self._fill_pool())
+
+    async def _fill_pool(self) -> None:
+        while (
+            len(self.pool) < POOL_SIZE
+            and len(self.live) + len(self.pool) + self.starting < self.settings.max_kernels
+        ):
+            try:
+                self.pool.append(await self.zygote.spawn())
+            except Exception as err:  # the next acquire spawns (and reports) itself
+                log.warning("could not prepare a kernel ahead of need: %s", err)
+                return
 
     async def release(self, kernel: Kernel) -> None:
         self.live.discard(kernel)

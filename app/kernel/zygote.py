@@ -1,6 +1,7 @@
 """The warm zygote: imports numpy and torch once, then forks a kernel per session in
-milliseconds. It runs inside bubblewrap; its control socket's fd is its one argument. It never touches CUDA,
-since CUDA does not survive a fork; a kernel initialises the GPU itself on first use."""
+milliseconds. It runs inside bubblewrap; its control socket's fd is its one argument. It never
+touches CUDA, since CUDA does not survive a fork; a kernel initialises the GPU itself on first
+use."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from types import FrameType
 
 import msgspec
 
-from app.kernel.channel import ChannelClosed, recv_frame, send_frame
+from app.kernel.channel import ChannelClosed, send_frame
 from app.protocol import (
     KFailed,
     Limits,
@@ -28,6 +29,7 @@ from app.protocol import (
     zygote_request_decoder,
 )
 
+
 def warm_up() -> None:
     """Import and exercise what every kernel uses, so a forked kernel pays none of it."""
     import numpy as np
@@ -36,17 +38,17 @@ def warm_up() -> None:
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     a = torch.randn(16, 16, requires_grad=True, dtype=torch.float64)
-    (torch.sigmoid(a @ a).sum()).backward()
+    (torch.sigmoid(a @ a).sum()).backward()  # type: ignore[no-untyped-call]
     torch.func.vmap(lambda t: (t * t).sum())(torch.ones(4, 3))
     np.linalg.lstsq(np.ones((4, 2)), np.arange(4.0), rcond=None)
     import pyseccomp  # noqa: F401  (loads libseccomp before any address-space limit)
 
-    import app.engine.device  # noqa: F401
-    import app.engine.gradients  # noqa: F401
-    import app.engine.grid  # noqa: F401
-    import app.kernel.check_registry  # noqa: F401
-    import app.kernel.confine  # noqa: F401
-    import app.kernel.runtime  # noqa: F401
+    import app.engine.device
+    import app.engine.gradients
+    import app.engine.grid
+    import app.kernel.check_registry
+    import app.kernel.confine
+    import app.kernel.runtime
     import app.plots.registry  # noqa: F401
 
 
@@ -170,7 +172,9 @@ def recv_request(control: socket.socket) -> tuple[object, list[int]]:
     return zygote_request_decoder.decode(body), fds
 
 
-def spawn(control: socket.socket, msg: ZSpawn, fds: list[int], kernels: set[int], own: list[int]) -> None:
+def spawn(
+    control: socket.socket, msg: ZSpawn, fds: list[int], kernels: set[int], own: list[int]
+) -> None:
     if len(fds) != 1:
         for fd in fds:
             os.close(fd)
@@ -206,4 +210,4 @@ def reap(control: socket.socket, kernels: set[int]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

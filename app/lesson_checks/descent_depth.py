@@ -104,15 +104,20 @@ def _compare_scalar(
     want: Callable[..., float],
     candidates: Sequence[Candidate],
     tol: float,
+    shown: Sequence[str] | None = None,
 ) -> tuple[bool, str]:
     """Call fn on every input; (True, "") when it always agrees with `want`, else the message of
-    the first candidate it always agrees with, else a message naming one wrong answer."""
+    the first candidate it always agrees with, else a message naming one wrong answer (with the
+    inputs called by their `shown` names, the learner's, when given)."""
     got: list[float] = []
     for kw in inputs:
         value = fn(*[kw[a] for a in order])
         number = _number(value)
         if number is None:
-            return False, f"`{name}` returned {type(value).__name__} {value!r:.60}, expected one number."
+            return (
+                False,
+                f"`{name}` returned {type(value).__name__} {value!r:.60}, expected one number.",
+            )
         got.append(number)
     if all(_same(g, want(**kw), tol) for g, kw in zip(got, inputs, strict=True)):
         return True, ""
@@ -122,14 +127,19 @@ def _compare_scalar(
                 return False, message
     for g, kw in zip(got, inputs, strict=True):
         if not _same(g, want(**kw), tol):
-            args = ", ".join(f"{a}={kw[a]:.4g}" for a in order)
-            return False, f"Not yet: `{name}({args})` gave {g:.6g}, but it should be {want(**kw):.6g}."
+            args = ", ".join(f"{n}={kw[a]:.4g}" for a, n in zip(order, shown or order, strict=True))
+            return (
+                False,
+                f"Not yet: `{name}({args})` gave {g:.6g}, but it should be {want(**kw):.6g}.",
+            )
     return False, "Not yet."  # unreachable: some input disagreed
 
 
 def _lesson_mistakes(params: Mapping[str, Any]) -> list[Candidate]:
     """Lesson-specific slips: [{expected: formula, message: text}] from the exercise's params."""
-    return [(_expression(str(m["expected"])), str(m["message"])) for m in params.get("mistakes", [])]
+    return [
+        (_expression(str(m["expected"])), str(m["message"])) for m in params.get("mistakes", [])
+    ]
 
 
 # ---------------------------------------------------------------------------- C1: one step
@@ -155,7 +165,8 @@ def gradient_step(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     rates = [float(r) for r in params.get("rates", [0.001, 0.01, 0.05])]
     rng = np.random.default_rng(int(params.get("seed", 3)))
     inputs = [
-        {"w": float(rng.uniform(low, high)), "learning_rate": rates[i % len(rates)]} for i in range(12)
+        {"w": float(rng.uniform(low, high)), "learning_rate": rates[i % len(rates)]}
+        for i in range(12)
     ]
 
     def g(w: float) -> float:
@@ -163,29 +174,53 @@ def gradient_step(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
 
     candidates: list[Candidate] = [
         *_lesson_mistakes(params),
-        (lambda w, learning_rate: w + learning_rate * g(w),
-         "Your step goes uphill: it adds the slope. Gradient descent subtracts it: "
-         "w - learning_rate * dL(w)."),
-        (lambda w, learning_rate: w - g(w),
-         "You forgot the learning rate: the step subtracts the whole slope, which at w = -1.5 "
-         "is a jump of 33.75. Multiply the slope by learning_rate first."),
-        (lambda w, learning_rate: -learning_rate * g(w),
-         "You returned the size of the step, not the new w. Start from w and subtract it: "
-         "w - learning_rate * dL(w)."),
-        (lambda w, learning_rate: learning_rate * g(w),
-         "You returned learning_rate * dL(w), the step itself. The new w is w minus that."),
-        (lambda w, learning_rate: g(w),
-         "You returned the slope dL(w). The step should return the new w: w - learning_rate * dL(w)."),
-        (lambda w, learning_rate: w - learning_rate * loss(w=w),
-         "You stepped by the height of the curve, L(w), not by its slope. Use the derivative dL(w)."),
-        (lambda w, learning_rate: w - learning_rate,
-         "You moved w by the learning rate alone. The move is the learning rate *times* the slope."),
-        (lambda w, learning_rate: w,
-         "step() returns w unchanged. Subtract learning_rate times the slope dL(w)."),
+        (
+            lambda w, learning_rate: w + learning_rate * g(w),
+            "Your step goes uphill: it adds the slope. Gradient descent subtracts it: "
+            "w - learning_rate * dL(w).",
+        ),
+        (
+            lambda w, learning_rate: w - g(w),
+            "You forgot the learning rate: your step subtracts the whole slope, a jump of "
+            f"{abs(g(-1.5)):g} from w = -1.5. Multiply the slope by learning_rate first.",
+        ),
+        (
+            lambda w, learning_rate: -learning_rate * g(w),
+            "You returned the size of the step, not the new w. Start from w and subtract it: "
+            "w - learning_rate * dL(w).",
+        ),
+        (
+            lambda w, learning_rate: learning_rate * g(w),
+            "You returned learning_rate * dL(w), the step itself. The new w is w minus that.",
+        ),
+        (
+            lambda w, learning_rate: g(w),
+            "You returned the slope dL(w). The step should return the new w: w - learning_rate * "
+            "dL(w).",
+        ),
+        (
+            lambda w, learning_rate: w - learning_rate * loss(w=w),
+            "You stepped by the height of the curve, L(w), not by its slope. Use the derivative "
+            "dL(w).",
+        ),
+        (
+            lambda w, learning_rate: w - learning_rate,
+            "You moved w by the learning rate alone. The move is the learning rate *times* the "
+            "slope.",
+        ),
+        (
+            lambda w, learning_rate: w,
+            "step() returns w unchanged. Subtract learning_rate times the slope dL(w).",
+        ),
     ]
     ok, message = _compare_scalar(
-        fn, name, inputs, ["w", "learning_rate"],
-        lambda w, learning_rate: w - learning_rate * g(w), candidates, 1e-9,
+        fn,
+        name,
+        inputs,
+        ["w", "learning_rate"],
+        lambda w, learning_rate: w - learning_rate * g(w),
+        candidates,
+        1e-9,
     )
     if ok:
         return True, (
@@ -282,16 +317,35 @@ def stability_limit(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
         return problem
     inputs = [{"c": float(c)} for c in params.get("curvatures", [0.5, 2.0, 4.0, 10.0, 20.25])]
     candidates: list[Candidate] = [
-        (lambda c: 1 / c,
-         "1 / curvature is the rate that lands exactly on the bottom in one step (each step "
-         "multiplies the distance by 1 - rate * curvature, which is 0 there). Larger rates "
-         "overshoot and zigzag, but they still settle while that factor stays above -1."),
-        (lambda c: c / 2, "Upside down: a more curved bowl needs a *smaller* rate. Divide by the curvature."),
-        (lambda c: 2 * c, "A more curved (steeper) bowl needs a smaller rate, so the curvature belongs in the denominator."),
-        (lambda c: 1 / (2 * c), "Too careful by a factor 4: at rate 1 / (2 c) the walk does not even overshoot. Where does 1 - rate * c reach -1?"),
-        (lambda c: 2.0, "Your answer does not depend on the curvature. The limit is where 1 - rate * curvature = -1."),
+        (
+            lambda c: 1 / c,
+            "1 / curvature is the rate that lands exactly on the bottom in one step (each step "
+            "multiplies the distance by 1 - rate * curvature, which is 0 there). Larger rates "
+            "overshoot and zigzag, but they still settle while that factor stays above -1.",
+        ),
+        (
+            lambda c: c / 2,
+            "Upside down: a more curved bowl needs a *smaller* rate. Divide by the curvature.",
+        ),
+        (
+            lambda c: 2 * c,
+            "A more curved (steeper) bowl needs a smaller rate, so the curvature belongs in the "
+            "denominator.",
+        ),
+        (
+            lambda c: 1 / (2 * c),
+            "Too careful by a factor 4: at rate 1 / (2 c) the walk does not even overshoot. Where "
+            "does 1 - rate * c reach -1?",
+        ),
+        (
+            lambda c: 2.0,
+            "Your answer does not depend on the curvature. The limit is where 1 - rate * "
+            "curvature = -1.",
+        ),
     ]
-    ok, message = _compare_scalar(fn, name, inputs, ["c"], lambda c: 2 / c, candidates, 1e-9)
+    ok, message = _compare_scalar(
+        fn, name, inputs, ["c"], lambda c: 2 / c, candidates, 1e-9, shown=["curvature"]
+    )
     if not ok:
         return False, message
     limit = float(fn(2.0))
@@ -309,7 +363,7 @@ def _bowl_end(rate: float, curvature: float = 2.0, steps: int = 50) -> float:
     return abs(w)
 
 
-# ---------------------------------------------------------------------------- C4: numerical gradient
+# ------------------------------------------------------------------------ C4: numerical gradient
 
 
 def _probe_functions() -> list[tuple[Callable[[Any], float], list[float]]]:
@@ -329,7 +383,9 @@ def _differences(f: Callable[[Any], float], point: list[float], h: float) -> dic
     """Every formula a learner might have written, one slope per parameter."""
     n = len(point)
     base = f(list(point))
-    out: dict[str, list[float]] = {k: [] for k in ("central", "forward", "backward", "no_half", "precedence")}
+    out: dict[str, list[float]] = {
+        k: [] for k in ("central", "forward", "backward", "no_half", "precedence")
+    }
     for i in range(n):
         ahead, behind = list(point), list(point)
         ahead[i] += h
@@ -394,7 +450,7 @@ def central_difference_check(ns: dict[str, Any], params: Mapping[str, Any]) -> V
                 f"`{name}` should return one slope per parameter ({len(point)} numbers for "
                 f"{len(point)} parameters); it returned {type(value).__name__} {value!r:.60}."
             )
-        if given != point:
+        if len(given) != len(point) or not np.allclose(given, point, rtol=1e-12, atol=1e-12):
             return False, (
                 f"`{name}` changed the list of parameters it was given (from {point} to "
                 f"{given}). Nudge a copy, e.g. `ahead = list(params)`, so the caller's values "
@@ -417,7 +473,7 @@ def central_difference_check(ns: dict[str, Any], params: Mapping[str, Any]) -> V
     )
 
 
-# ---------------------------------------------------------------------------- C5: mini-batch gradient
+# ----------------------------------------------------------------------- C5: mini-batch gradient
 
 
 @check("batch_gradient")
@@ -439,26 +495,40 @@ def batch_gradient(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
         return np.array([2 * np.mean(r * xb), 2 * np.mean(r)])
 
     slips: list[tuple[Callable[..., np.ndarray], str]] = [
-        (lambda w, b, xb, yb: truth(w, b, xb, yb) * len(xb),
-         "Your gradient grows with the batch: you summed over the batch instead of averaging. "
-         "Divide by the batch size (np.mean), so that batches of any size ask for steps of the "
-         "same size and one learning rate fits them all."),
-        (lambda w, b, xb, yb: truth(w, b, xb, yb) / 2,
-         "A factor 2 is missing: the loss is the mean of r**2, and the derivative of r**2 is 2 * r."),
-        (lambda w, b, xb, yb: -truth(w, b, xb, yb),
-         "The sign is flipped: with r = w * x + b - y the gradient is +2 * mean(r * x). Did you "
-         "write y - (w * x + b)?"),
-        (lambda w, b, xb, yb: truth(w, b, xb, yb)[::-1],
-         "The two slopes are swapped: return (dL/dw, dL/db) in that order."),
-        (lambda w, b, xb, yb: np.array([truth(w, b, xb, yb)[1], truth(w, b, xb, yb)[1]]),
-         "dL/dw is missing its factor x: each residual counts times its own input, 2 * mean(r * xb)."),
+        (
+            lambda w, b, xb, yb: truth(w, b, xb, yb) * len(xb),
+            "Your gradient grows with the batch: you summed over the batch instead of averaging. "
+            "Divide by the batch size (np.mean), so that batches of any size ask for steps of the "
+            "same size and one learning rate fits them all.",
+        ),
+        (
+            lambda w, b, xb, yb: truth(w, b, xb, yb) / 2,
+            "A factor 2 is missing: the loss is the mean of r**2, and the derivative of r**2 is 2 "
+            "* r.",
+        ),
+        (
+            lambda w, b, xb, yb: -truth(w, b, xb, yb),
+            "The sign is flipped: with r = w * x + b - y the gradient is +2 * mean(r * x). Did you "
+            "write y - (w * x + b)?",
+        ),
+        (
+            lambda w, b, xb, yb: truth(w, b, xb, yb)[::-1],
+            "The two slopes are swapped: return (dL/dw, dL/db) in that order.",
+        ),
+        (
+            lambda w, b, xb, yb: np.array([truth(w, b, xb, yb)[1], truth(w, b, xb, yb)[1]]),
+            "dL/dw is missing its factor x: each residual counts times its own input, 2 * mean(r "
+            "* xb).",
+        ),
     ]
     if all(isinstance(v, np.ndarray) for v in full):
         fx, fy = np.asarray(full[0], dtype=np.float64), np.asarray(full[1], dtype=np.float64)
         slips.append(
-            (lambda w, b, xb, yb: truth(w, b, fx, fy),
-             "Your gradient ignores the batch: it uses the whole data set `x`, `y`. Use the "
-             "batch `xb`, `yb` the function is given.")
+            (
+                lambda w, b, xb, yb: truth(w, b, fx, fy),
+                "Your gradient ignores the batch: it uses the whole data set `x`, `y`. Use the "
+                "batch `xb`, `yb` the function is given.",
+            )
         )
     got_all, cases = [], []
     for size in (1, 3, 8, 20):
@@ -468,7 +538,10 @@ def batch_gradient(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
         value = fn(w, b, xb.copy(), yb.copy())
         got = _numbers(value)
         if got is None or got.size != 2:
-            return False, f"`{name}` should return two numbers, (dL/dw, dL/db); it returned {value!r:.60}."
+            return (
+                False,
+                f"`{name}` should return two numbers, (dL/dw, dL/db); it returned {value!r:.60}.",
+            )
         got_all.append(got)
         cases.append((w, b, xb, yb))
     if all(_same_vector(g, truth(*c), 1e-9) for g, c in zip(got_all, cases, strict=True)):
@@ -526,52 +599,86 @@ def schedule_matches(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     wrapped = _int_epochs(fn)
 
     candidates: list[Candidate] = [
-        (lambda t, a0, p: ref(t + 1, a0, p),
-         "Off by one epoch: your schedule is one epoch ahead. Epochs count from t = 0, and at "
-         "t = 0 the rate must be alpha0 itself; check where t + 1 (or a loop from 1) crept in."),
-        (lambda t, a0, p: ref(max(t - 1, 0), a0, p),
-         "Off by one epoch: your schedule lags one epoch behind. The first change must happen "
-         "at the right epoch: use t itself, not t - 1."),
-        (lambda t, a0, p: ref(t, 1.0, p),
-         "Your rates ignore alpha0: the schedule is alpha0 times the decay factor."),
+        (
+            lambda t, a0, p: ref(t + 1, a0, p),
+            "Off by one epoch: your schedule is one epoch ahead. Epochs count from t = 0, and at "
+            "t = 0 the rate must be alpha0 itself; check where t + 1 (or a loop from 1) crept in.",
+        ),
+        (
+            lambda t, a0, p: ref(max(t - 1, 0), a0, p),
+            "Off by one epoch: your schedule lags one epoch behind. The first change must happen "
+            "at the right epoch: use t itself, not t - 1.",
+        ),
+        (
+            lambda t, a0, p: ref(t, 1.0, p),
+            "Your rates ignore alpha0: the schedule is alpha0 times the decay factor.",
+        ),
+        (
+            lambda t, a0, p: a0,
+            "Your rate never changes: it is alpha0 at every epoch. A schedule makes it smaller "
+            "as t grows.",
+        ),
     ]
     if kind == "step":
         candidates += [
-            (lambda t, a0, p: a0 * 0.5 ** (t / p),
-             "Your rate falls smoothly: t / every counts fractions of a halving. Step decay halves "
-             "in whole steps: use integer division, t // every."),
-            (lambda t, a0, p: a0 * 0.5**t,
-             "You halve every epoch. Halve once every `every` epochs: 0.5 ** (t // every)."),
-            (lambda t, a0, p: a0 * 0.5 ** (t // p + 1),
-             "Off by one: at t = 0 you already halved. The rate starts at alpha0 and halves first "
-             "at t = every: 0.5 ** (t // every)."),
-            (lambda t, a0, p: a0 / 2 * (t // p) if t >= p else a0,
-             "Brackets: alpha0 / 2 * n multiplies by n. Halving n times is alpha0 * 0.5 ** n."),
+            (
+                lambda t, a0, p: a0 * 0.5 ** (t / p),
+                "Your rate falls smoothly: t / every counts fractions of a halving. Step decay "
+                "halves "
+                "in whole steps: use integer division, t // every.",
+            ),
+            (
+                lambda t, a0, p: a0 * 0.5**t,
+                "You halve every epoch. Halve once every `every` epochs: 0.5 ** (t // every).",
+            ),
+            (
+                lambda t, a0, p: a0 * 0.5 ** (t // p + 1),
+                "Off by one: at t = 0 you already halved. The rate starts at alpha0 and halves "
+                "first "
+                "at t = every: 0.5 ** (t // every).",
+            ),
         ]
     elif kind == "exponential":
         candidates += [
-            (lambda t, a0, p: a0 * math.exp(p * t),
-             "Your rate grows: the exponent must be negative, exp(-k * t)."),
-            (lambda t, a0, p: a0 * math.exp(-p) * t,
-             "Brackets: exp(-k) * t multiplies by t (the rate is 0 at t = 0). Put the whole "
-             "product in the exponent: exp(-k * t)."),
-            (lambda t, a0, p: a0 * (1 - p) ** t if p < 1 else a0,
-             "Close, but that is (1 - k) ** t, which is only approximately exp(-k * t). Use math.exp."),
+            (
+                lambda t, a0, p: a0 * math.exp(p * t),
+                "Your rate grows: the exponent must be negative, exp(-k * t).",
+            ),
+            (
+                lambda t, a0, p: a0 * math.exp(-p) * t,
+                "Brackets: exp(-k) * t multiplies by t (the rate is 0 at t = 0). Put the whole "
+                "product in the exponent: exp(-k * t).",
+            ),
+            (
+                lambda t, a0, p: a0 * (1 - p) ** t if p < 1 else a0,
+                "Close, but that is (1 - k) ** t, which is only approximately exp(-k * t). Use "
+                "math.exp.",
+            ),
         ]
     else:
         candidates += [
-            (lambda t, a0, p: a0 / (1 + p) * t,
-             "Brackets: alpha0 / (1 + k) * t multiplies by t. Divide by the whole (1 + k * t)."),
-            (lambda t, a0, p: a0 / 1 + p * t,
-             "Brackets: alpha0 / 1 + k * t adds k * t to the rate. Write alpha0 / (1 + k * t)."),
-            (lambda t, a0, p: a0 * (1 + p * t),
-             "Your rate grows: divide alpha0 by (1 + k * t) instead of multiplying."),
-            (lambda t, a0, p: a0 / (1 + t),
-             "The decay constant k is missing: alpha0 / (1 + k * t)."),
+            (
+                lambda t, a0, p: a0 / (1 + p) * t,
+                "Brackets: alpha0 / (1 + k) * t multiplies by t. Divide by the whole (1 + k * t).",
+            ),
+            (
+                lambda t, a0, p: a0 / 1 + p * t,
+                "Brackets: alpha0 / 1 + k * t adds k * t to the rate. Write alpha0 / (1 + k * t).",
+            ),
+            (
+                lambda t, a0, p: a0 * (1 + p * t),
+                "Your rate grows: divide alpha0 by (1 + k * t) instead of multiplying.",
+            ),
+            (
+                lambda t, a0, p: a0 / (1 + t),
+                "The decay constant k is missing: alpha0 / (1 + k * t).",
+            ),
         ]
-    ok, message = _compare_scalar(wrapped, name, inputs, ["t", "a0", "p"], ref, candidates, 1e-9)
+    ok, message = _compare_scalar(
+        wrapped, name, inputs, ["t", "a0", "p"], ref, candidates, 1e-9, shown=["t", "alpha0", third]
+    )
     if not ok:
-        return False, message.replace("a0=", "alpha0=").replace("p=", f"{third}=")
+        return False, message
     a0, p = settings[0]
     shown = ", ".join(f"{float(wrapped(t, a0, p)):.4g}" for t in range(0, 12, 2))
     return True, (
@@ -600,24 +707,43 @@ def linear_scaling(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     cases = [(0.02, 8, 16), (0.05, 32, 8), (0.1, 4, 64), (0.003, 16, 48), (0.02, 8, 8)]
     inputs = [{"lr": lr, "b0": float(b0), "b1": float(b1)} for lr, b0, b1 in cases]
     candidates: list[Candidate] = [
-        (lambda lr, b0, b1: lr * b0 / b1,
-         "Upside down: a *bigger* batch gets a *bigger* rate. Multiply by new_batch / base_batch."),
-        (lambda lr, b0, b1: lr * math.sqrt(b1 / b0),
-         "That is the square-root rule (sometimes used with Adam). The linear rule scales the rate "
-         "by new_batch / base_batch itself."),
-        (lambda lr, b0, b1: b1 / b0,
-         "You returned the ratio of the batch sizes; multiply it by base_lr."),
-        (lambda lr, b0, b1: lr * b1,
-         "Scale by the *ratio* new_batch / base_batch, not by the new batch size alone."),
-        (lambda lr, b0, b1: lr,
-         "The rate does not change with the batch yet: scale it by new_batch / base_batch."),
+        (
+            lambda lr, b0, b1: lr * b0 / b1,
+            "Upside down: a *bigger* batch gets a *bigger* rate. Multiply by new_batch / "
+            "base_batch.",
+        ),
+        (
+            lambda lr, b0, b1: lr * math.sqrt(b1 / b0),
+            "That is the square-root rule (sometimes used with Adam). The linear rule scales the "
+            "rate "
+            "by new_batch / base_batch itself.",
+        ),
+        (
+            lambda lr, b0, b1: b1 / b0,
+            "You returned the ratio of the batch sizes; multiply it by base_lr.",
+        ),
+        (
+            lambda lr, b0, b1: lr * b1,
+            "Scale by the *ratio* new_batch / base_batch, not by the new batch size alone.",
+        ),
+        (
+            lambda lr, b0, b1: lr,
+            "The rate does not change with the batch yet: scale it by new_batch / base_batch.",
+        ),
     ]
     wrapped = lambda lr, b0, b1: fn(lr, int(b0), int(b1))  # noqa: E731  (batch sizes are ints)
     ok, message = _compare_scalar(
-        wrapped, name, inputs, ["lr", "b0", "b1"], lambda lr, b0, b1: lr * b1 / b0, candidates, 1e-9
+        wrapped,
+        name,
+        inputs,
+        ["lr", "b0", "b1"],
+        lambda lr, b0, b1: lr * b1 / b0,
+        candidates,
+        1e-9,
+        shown=["base_lr", "base_batch", "new_batch"],
     )
     if not ok:
-        return False, message.replace("lr=", "base_lr=").replace("b0=", "base_batch=").replace("b1=", "new_batch=")
+        return False, message
     return True, (
         f"Correct: twice the batch, twice the rate. From 0.02 at batch 8, batch 64 gets "
         f"{float(fn(0.02, 8, 64)):g}."
@@ -634,8 +760,11 @@ def _gradients(steps: int, seed: int) -> list[np.ndarray]:
     return [rng.normal(0, 1, 2) * scale * (1 + 0.5 * np.sin(t)) for t in range(steps)]
 
 
-def _torch_path(make: Callable[[list[torch.Tensor]], torch.optim.Optimizer], start: np.ndarray,
-                grads: list[np.ndarray]) -> np.ndarray:
+def _torch_path(
+    make: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
+    start: np.ndarray,
+    grads: list[np.ndarray],
+) -> np.ndarray:
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
     opt = make([p])
     out = []
@@ -646,8 +775,9 @@ def _torch_path(make: Callable[[list[torch.Tensor]], torch.optim.Optimizer], sta
     return np.array(out)
 
 
-def _numpy_path(step: Callable[[np.ndarray, np.ndarray], np.ndarray], start: np.ndarray,
-                grads: list[np.ndarray]) -> np.ndarray:
+def _numpy_path(
+    step: Callable[[np.ndarray, np.ndarray], np.ndarray], start: np.ndarray, grads: list[np.ndarray]
+) -> np.ndarray:
     p = start.copy()
     out = []
     with np.errstate(all="ignore"):
@@ -657,13 +787,17 @@ def _numpy_path(step: Callable[[np.ndarray, np.ndarray], np.ndarray], start: np.
     return np.array(out)
 
 
-def _learner_path(cls: Any, name: str, hyper: dict[str, float], start: np.ndarray,
-                  grads: list[np.ndarray]) -> tuple[np.ndarray | None, str]:
+def _learner_path(
+    cls: Any, name: str, hyper: dict[str, float], start: np.ndarray, grads: list[np.ndarray]
+) -> tuple[np.ndarray | None, str]:
     try:
         opt = cls(**hyper)
     except TypeError as err:
         args = ", ".join(f"{k}={v:g}" for k, v in hyper.items())
-        return None, f"`{name}({args})` could not be built ({err}). Keep the constructor's inputs as given."
+        return (
+            None,
+            f"`{name}({args})` could not be built ({err}). Keep the constructor's inputs as given.",
+        )
     if not callable(getattr(opt, "step", None)):
         return None, f"`{name}` needs a method `step(self, p, g)` that returns the new parameters."
     out = []
@@ -748,9 +882,9 @@ def momentum_matches(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
         ),
         "uphill": "The steps go uphill: subtract lr * v from p.",
         "forgets": (
-            "Your velocity does not remember earlier steps: it is rebuilt from zero every time, "
-            "so this is plain SGD. Keep it on the object (self.v) and update it in place of a "
-            "local variable."
+            "These are plain SGD steps: no velocity carries over from one step to the next. "
+            "Update the velocity kept on the object, self.v = beta * self.v + g (a local variable "
+            "would be forgotten after each call), and move p with it."
         ),
     }
     for kind, message in messages.items():
@@ -772,8 +906,12 @@ def adam_matches(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     eps = float(params.get("eps", 1e-8))
     grads = _gradients(int(params.get("steps", 12)), 13)
     start = np.array([1.0, -2.0])
-    want = _torch_path(lambda ps: torch.optim.Adam(ps, lr=lr, betas=(b1, b2), eps=eps), start, grads)
-    got, problem = _learner_path(cls, name, {"lr": lr, "beta1": b1, "beta2": b2, "eps": eps}, start, grads)
+    want = _torch_path(
+        lambda ps: torch.optim.Adam(ps, lr=lr, betas=(b1, b2), eps=eps), start, grads
+    )
+    got, problem = _learner_path(
+        cls, name, {"lr": lr, "beta1": b1, "beta2": b2, "eps": eps}, start, grads
+    )
     if got is None:
         return False, problem
     if all(_same_vector(g, w, 1e-7) for g, w in zip(got, want, strict=True)):
@@ -788,8 +926,9 @@ def adam_matches(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             "before correcting, so the first step uses t = 1."
         )
 
-    def variant(correct_m: bool, correct_s: bool, count: bool = True, root: bool = True,
-                sign: float = 1.0) -> np.ndarray:
+    def variant(
+        correct_m: bool, correct_s: bool, count: bool = True, root: bool = True, sign: float = 1.0
+    ) -> np.ndarray:
         m, s, t = np.zeros(2), np.zeros(2), 0
 
         def step(p: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -805,21 +944,36 @@ def adam_matches(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
         return _numpy_path(step, start, grads)
 
     slips = [
-        (variant(False, False),
-         "This is Adam without its bias correction. m and s start at zero, so early on they are "
-         "far too small, s most of all: divide m by (1 - beta1 ** t) and s by (1 - beta2 ** t) "
-         "before using them."),
-        (variant(True, False),
-         "You corrected m but not s. s needs its own correction, s / (1 - beta2 ** t); it "
-         "matters even more, because beta2 is so close to 1."),
-        (variant(False, True),
-         "You corrected s but not m: m needs m / (1 - beta1 ** t) as well."),
-        (variant(True, True, count=False),
-         "The bias correction never fades: t must count the steps (self.t += 1 in every call), "
-         "so that 1 - beta ** t grows towards 1."),
-        (variant(True, True, root=False),
-         "Divide by the square root of s_hat (plus eps), not by s_hat itself."),
-        (variant(True, True, sign=-1.0), "The steps go uphill: subtract lr * m_hat / (sqrt(s_hat) + eps)."),
+        (
+            variant(False, False),
+            "This is Adam without its bias correction. m and s start at zero, so early on they are "
+            "far too small, s most of all: divide m by (1 - beta1 ** t) and s by (1 - beta2 ** t) "
+            "before using them.",
+        ),
+        (
+            variant(True, False),
+            "You corrected m but not s. s needs its own correction, s / (1 - beta2 ** t); it "
+            "matters even more, because beta2 is so close to 1.",
+        ),
+        (variant(False, True), "You corrected s but not m: m needs m / (1 - beta1 ** t) as well."),
+        (
+            variant(True, True, count=False),
+            "The bias correction never fades: t must count the steps (self.t += 1 in every call), "
+            "so that 1 - beta ** t grows towards 1.",
+        ),
+        (
+            variant(True, True, root=False),
+            "Divide by the square root of s_hat (plus eps), not by s_hat itself.",
+        ),
+        (
+            _numpy_path(lambda p, g: p - lr * g, start, grads),
+            "These are plain SGD steps, p - lr * g. Adam moves by the corrected average m_hat "
+            "divided by sqrt(s_hat) + eps instead.",
+        ),
+        (
+            variant(True, True, sign=-1.0),
+            "The steps go uphill: subtract lr * m_hat / (sqrt(s_hat) + eps).",
+        ),
     ]
     for path, message in slips:
         if all(_same_vector(g, w, 1e-7) for g, w in zip(got, path, strict=True)):

@@ -160,8 +160,10 @@ def sgd_step_update(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     if _always(got, want, 1) and _always(got, unchanged, 0):
         return False, "b moves correctly, but w never changes: give w its own step, 2 * error * x."
     a, g, r = inputs[0], got[0], want[0]
-    which = "w is right but b is not" if _always(got, want, 0) else (
-        "b is right but w is not" if _always(got, want, 1) else "Not yet"
+    which = (
+        "w is right but b is not"
+        if _always(got, want, 0)
+        else ("b is right but w is not" if _always(got, want, 1) else "Not yet")
     )
     return False, (
         f"{which}: sgd_step(w={a[0]:.4g}, b={a[1]:.4g}, x={a[2]:g}, t={a[3]:.4g}, "
@@ -258,7 +260,7 @@ def mean_squared_error_matches(ns: dict[str, Any], params: Mapping[str, Any]) ->
         return all(_same(g, candidate(e)) for g, e in zip(got, cases, strict=True))
 
     if always(lambda e: float(np.mean(e * e))):
-        return True, f"Correct: `{name}` is the mean of the squared errors on every data set we tried."
+        return True, f"Correct: `{name}` is the mean of the squared errors on every data set."
     for mistake, message in _LOSS_MISTAKES:
         if always(mistake):
             return False, message
@@ -364,9 +366,9 @@ def autograd_sgd_step(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             "with w.grad.zero_() and b.grad.zero_() (or set them to None)."
         )
     if _always(states[1:], piled[1:], 0) and _always(states[1:], right[1:], 1):
-        return False, "b.grad is cleared, but w.grad still piles up from one step to the next: clear both."
+        return False, "b.grad is cleared, but w.grad still piles up from step to step: clear both."
     if _always(states[1:], piled[1:], 1) and _always(states[1:], right[1:], 0):
-        return False, "w.grad is cleared, but b.grad still piles up from one step to the next: clear both."
+        return False, "w.grad is cleared, but b.grad still piles up from step to step: clear both."
     (gw, gb), (rw, rb) = states[1], right[1]
     return False, (
         f"The second step goes wrong: after two examples we expected w = {rw:.8g}, "
@@ -435,7 +437,8 @@ def _batch_verdict(batches: Any, n: int, size: int, name: str) -> tuple[list[Any
             )
         xb, tb = item
         if not (isinstance(xb, torch.Tensor) and isinstance(tb, torch.Tensor)):
-            return [], f"Batch {k} should hold two tensors (slices of X and T), not {type(xb).__name__}."
+            kind = type(xb).__name__
+            return [], f"Batch {k} should hold two tensors (slices of X and T), not {kind}."
         if xb.ndim == 0:
             return [], (
                 f"Batch {k} holds a single number. Index X with a whole tensor of positions, "
@@ -459,7 +462,7 @@ def _batch_verdict(batches: Any, n: int, size: int, name: str) -> tuple[list[Any
             f"{n % size} samples never show up. Keep the short batch at the end."
         )
     if any(s > size for s in sizes):
-        return [], f"A batch has {max(sizes)} samples; none should have more than batch_size = {size}."
+        return [], f"A batch has {max(sizes)} samples; at most batch_size = {size} may be in one."
     if any(s != size for s in sizes[:-1]):
         return [], (
             f"Batch sizes are {sizes[:6]}…: every batch but the last should hold exactly "

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.classroom.classroom import Classroom
 from app.config import ROOT, Settings
 from app.content.loader import load_catalogue
 from app.content.model import Catalogue
@@ -39,6 +40,7 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> FastAP
     catalogue = catalogue or load_catalogue(settings.lessons_dir)
     check_assets(REQUIRED)
     supervisor = Supervisor(settings)
+    classroom = Classroom(settings, supervisor, catalogue)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,7 +49,9 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> FastAP
         elif not supervisor.layers.complete:
             log.warning("weak sandbox: missing %s", ", ".join(supervisor.layers.missing))
         await supervisor.start()
+        await classroom.start()
         yield
+        await classroom.stop()  # pending saves are written before the kernels go
         await supervisor.stop()
 
     app = FastAPI(title="Descent", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -58,6 +62,8 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> FastAP
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(pages.router)
     app.include_router(socket.router)
+    app.state.classroom = classroom
+    classroom.install(app)  # its routes, cookie and timing middleware, template helpers
 
     @app.exception_handler(PageError)
     async def page_error(request: Request, exc: PageError) -> Response:

@@ -1,10 +1,11 @@
 // Code cells: a CodeMirror editor per cell, Run and Reset, the learner's edits kept in the
-// browser's storage, and the output of each run.
+// browser's storage and saved on the server (savedwork.js), and the output of each run.
 import { createEditor } from "descent/editor";
 
 export class Cells {
-  constructor(slug, cells, { onRun }) {
+  constructor(slug, cells, { onRun, saved = null, autosave = null }) {
     this.slug = slug;
+    this.autosave = autosave;
     this.original = cells;
     this.editors = {};
     for (const el of document.querySelectorAll("[data-cell]")) {
@@ -14,12 +15,22 @@ export class Cells {
       host.textContent = "";
       const editor = createEditor({
         parent: host,
-        doc: spec.editable ? this.saved(id) ?? spec.code : spec.code,
+        doc: spec.editable ? saved?.cells?.[id]?.code ?? this.saved(id) ?? spec.code : spec.code,
         readOnly: !spec.editable,
         onRun: () => onRun(id),
-        onChange: (text) => spec.editable && this.store(id, text),
+        onChange: (text) => {
+          if (!spec.editable) return;
+          this.store(id, text);
+          this.autosave?.changed(id);
+        },
       });
       this.editors[id] = editor;
+      if (spec.editable && autosave) {
+        autosave.attach(id, el.querySelector(".cell-actions"), {
+          get: () => editor.getValue(),
+          set: (text) => editor.setValue(text),
+        });
+      }
       el.querySelector("[data-run]")?.addEventListener("click", () => onRun(id));
       el.querySelector("[data-reset]")?.addEventListener("click", () => this.reset(id));
       el.dataset.ready = "true";

@@ -3,6 +3,7 @@ import { typeset } from "descent/math";
 import { LessonSocket } from "./socket.js";
 import { queuePatch, showFigure } from "./plots.js";
 import { Cells } from "./cells.js";
+import { AutoSave, loadSavedWork, resumeLink, showRoom } from "./savedwork.js";
 
 const data = JSON.parse(document.getElementById("lesson-data").textContent);
 const $ = (sel) => document.querySelector(sel);
@@ -24,7 +25,11 @@ function setBadge(sel, text, cls) {
   el.className = `badge ${cls || ""}`;
 }
 
-const cells = new Cells(data.slug, data.cells, { onRun: run });
+// The learner's saved code comes first, so the kernel runs what the editors show.
+const saved = await loadSavedWork(data.slug);
+const cells = new Cells(data.slug, data.cells, { onRun: run, saved, autosave: new AutoSave(data.slug, saved) });
+showRoom(saved);
+resumeLink();
 
 function run(cell) {
   const out = document.querySelector(`[data-output="${cell}"]`);
@@ -36,7 +41,7 @@ function run(cell) {
 for (const input of document.querySelectorAll("input[data-slider]")) {
   const name = input.dataset.slider;
   const readout = document.querySelector(`output[data-readout="${name}"]`);
-  const decimals = (input.step.split(".")[1] || "").length;
+  const decimals = (Number(input.step).toFixed(10).replace(/0+$/, "").split(".")[1] || "").length;
   const show = () => { readout.textContent = Number(input.value).toFixed(decimals); };
   show();
   input.addEventListener("input", () => {
@@ -172,10 +177,14 @@ const socket = new LessonSocket(`${scheme}://${location.host}/ws/lessons/${data.
     for (const input of document.querySelectorAll("input[data-slider]")) values[input.dataset.slider] = Number(input.value);
     if (Object.keys(values).length) socket.send({ type: "slide", values, seq: ++seq });
   },
-  onState: (s) => {
+  onState: (s, code, reason) => {
     document.body.dataset.connection = s;
     if (s === "open") setBadge("#connection", "Connected", "ok");
-    else if (s === "lost") setBadge("#connection", "Connection lost, reconnecting…", "dead");
+    else if (s === "lost" && reason && (code === 1008 || code === 1013)) {
+      // Refused by the server (another site's page, no cookie, the room's kernel cap): say why.
+      setBadge("#connection", "Not connected", "dead");
+      pageMessage(reason);
+    } else if (s === "lost") setBadge("#connection", "Connection lost, reconnecting…", "dead");
     else setBadge("#connection", "Connecting…", "starting");
   },
 });

@@ -21,7 +21,8 @@ SCREENSHOT = ROOT / "docs" / "screenshot-the-line.png"
 # Plot data as plain lists (plotly keeps typed arrays and arrays of rows; both are copied).
 READ_PLOT = """sel => {
   const div = document.querySelector(sel);
-  const list = (v) => (v == null ? null : Array.from(v, (r) => (typeof r === "number" ? r : Array.from(r))));
+  const row = (r) => (typeof r === "number" ? r : Array.from(r));
+  const list = (v) => (v == null ? null : Array.from(v, row));
   return div.data.map((t) => ({x: list(t.x), y: list(t.y), z: list(t.z)}));
 }"""
 
@@ -268,7 +269,10 @@ def test_screenshot_of_the_line_lesson(page: Any, server: LiveServer, tmp_path: 
     press(page, "w", "ArrowRight", 5)
     press(page, "b", "ArrowRight", 20)
     wait_for_line(page, sel, w=1.5, b=2.0)
-    page.locator("[data-cell=model]").evaluate("el => el.scrollIntoView({block: 'start'})")
+    # The formula, the code, both sliders and the plot, in one view.
+    page.locator(".prose .katex-display").first.evaluate(
+        "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 12)"
+    )
     shot = tmp_path / "the-line.png"
     page.screenshot(path=str(shot), animations="disabled")
     assert png_size(shot) == (1100, 900)

@@ -34,7 +34,7 @@ from sandbox.kit import (
     SECRET,
     TMP_MB,
     ids,
-    sandbox_processes,
+    no_strays,
     slide,
 )
 
@@ -136,8 +136,4 @@ async def contained(sup: Supervisor, neighbour: Kernel) -> AsyncIterator[None]:
     assert p90 * 1000 <= NEIGHBOUR_P90_MS and worst * 1000 <= NEIGHBOUR_MAX_MS, (
         f"neighbour p90 {p90 * 1000:.1f} ms, max {worst * 1000:.1f} ms over {len(times)} moves"
     )
-    expected = {k.host_pid for k in sup.live if not k.dead}
-    deadline = time.monotonic() + 3.0
-    while sandbox_processes(sup) != expected and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert sandbox_processes(sup) == expected, "a process was left behind in the sandbox"
+    await no_strays(sup)

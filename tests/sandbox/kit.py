@@ -3,9 +3,11 @@ them, and the processes left in the sandbox."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
+import time
 from typing import Any
 
 import msgspec
@@ -94,3 +96,16 @@ def sandbox_processes(sup: Supervisor) -> set[int]:
         return {p.pid for p in psutil.Process(sup.zygote.host_pid).children(recursive=True)}
     except psutil.NoSuchProcess:
         return set()
+
+
+async def no_strays(sup: Supervisor) -> None:
+    """Every process in the sandbox is a live kernel or one ready in the pool (a pool being
+    topped up gets a moment to settle)."""
+
+    def expected() -> set[int | None]:
+        return {k.host_pid for k in [*sup.live, *sup.pool] if not k.dead}
+
+    deadline = time.monotonic() + 3.0
+    while sandbox_processes(sup) != expected() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert sandbox_processes(sup) == expected(), "a process was left behind in the sandbox"

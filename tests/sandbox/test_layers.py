@@ -13,7 +13,6 @@ import psutil
 import pytest
 
 from app.config import ROOT, Settings
-from app.kernel import sandbox
 from app.kernel.confine import memory_words
 from app.kernel.sandbox import (
     Layers,
@@ -52,7 +51,10 @@ def host_uid() -> int:
 @pytest.mark.parametrize(
     ("layers", "named"),
     [
-        (Layers(bubblewrap=False, namespaces=False, seccomp=True), "bubblewrap (the bwrap program)"),
+        (
+            Layers(bubblewrap=False, namespaces=False, seccomp=True),
+            "bubblewrap (the bwrap program)",
+        ),
         (Layers(bubblewrap=True, namespaces=False, seccomp=True), "user namespaces"),
         (Layers(bubblewrap=True, namespaces=True, seccomp=False), "seccomp filters"),
     ],
@@ -115,10 +117,10 @@ def test_zygote_command_binds_only_what_a_kernel_needs() -> None:
 
 def test_gpu_nodes_only_when_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     layers = COMPLETE
-    monkeypatch.setattr(sandbox.glob, "glob", lambda pattern: [])
+    monkeypatch.setattr("glob.glob", lambda pattern: [])
     assert kernel_limits(Settings(device="auto"), layers).device == "cpu"
     nodes = ["/dev/nvidia0", "/dev/nvidiactl", "/dev/nvidia-uvm"]
-    monkeypatch.setattr(sandbox.glob, "glob", lambda pattern: nodes)
+    monkeypatch.setattr("glob.glob", lambda pattern: nodes)
     assert kernel_limits(Settings(device="cpu"), layers).device == "cpu"
     assert kernel_limits(Settings(device="auto"), layers).device == "auto"
     cmd = zygote_command(Settings(device="auto"), layers, 9)
@@ -149,13 +151,18 @@ def test_replies_are_checked_against_their_request() -> None:
     assert "request 8" in reply_problem(req, KExecDone(8, True, "", "", "", 0, False, False))
     assert "KHello" in reply_problem(req, KHello("cpu"))
     assert "output" in reply_problem(req, KExecDone(7, True, "x" * 11, "", "", 0, False, False))
-    assert "characters" in reply_problem(req, KExecDone(7, False, "", "", "e" * 20_000, 0, False, False))
+    assert "characters" in reply_problem(
+        req, KExecDone(7, False, "", "", "e" * 20_000, 0, False, False)
+    )
     ev = KExec(3, "c", "", 10)
     bad_bytes = KEvaluated(3, {"y": Array([2, 2], b"\0" * 8)}, {}, "")
     assert "carries 8 bytes" in reply_problem(ev, bad_bytes)
     bad_shape = KEvaluated(3, {"y": Array([-1], b"")}, {}, "")
     assert "shape" in reply_problem(ev, bad_shape)
-    assert reply_problem(ev, KEvaluated(3, {"y": Array([2], b"\0" * 16)}, {"loss": float("nan")}, "")) == ""
+    assert (
+        reply_problem(ev, KEvaluated(3, {"y": Array([2], b"\0" * 16)}, {"loss": float("nan")}, ""))
+        == ""
+    )
 
 
 def test_every_death_has_words() -> None:
@@ -163,6 +170,7 @@ def test_every_death_has_words() -> None:
     expected = {
         -signal.SIGSEGV: ("crash", "crashed the kernel"),
         -signal.SIGXCPU: ("cpu", "more than 60 s of CPU time"),
+        -signal.SIGSYS: ("forbidden", "system call that the sandbox forbids"),
         -signal.SIGXFSZ: ("disk", "larger than 8 MB"),
         -signal.SIGKILL: ("killed", "ran short of memory"),
         EXIT_MEMORY: ("memory", "more than 300 MB of memory"),

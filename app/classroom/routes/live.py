@@ -40,7 +40,7 @@ async def landscape_socket(ws: WebSocket, room_id: int, lesson: str = "") -> Non
         with classroom.db.session() as db:
             if token is None or not accounts.teacher_session_valid(db, token):
                 return None
-            return db.get(Room, room_id)  # type: ignore[no-any-return]
+            return db.get(Room, room_id)
 
     room = await run_in_threadpool(allowed)
     if room is None:

@@ -21,9 +21,10 @@ async def metrics(request: Request) -> Response:
     def count_rooms() -> tuple[int, int]:
         with classroom.db.session() as db:
             total = db.scalar(select(func.count()).select_from(Room)) or 0
-            closed = db.scalar(
-                select(func.count()).select_from(Room).where(Room.closed_at.is_not(None))
-            ) or 0
+            closed = (
+                db.scalar(select(func.count()).select_from(Room).where(Room.closed_at.is_not(None)))
+                or 0
+            )
         return total - closed, closed
 
     opened, closed = await run_in_threadpool(count_rooms)

@@ -187,9 +187,7 @@ def room_page(request: Request, room_id: int, lesson: str = "") -> Response:
 
 
 @router.post("/teacher/rooms/{room_id}/close")
-def close_room(
-    request: Request, room_id: int, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
+def close_room(request: Request, room_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_form_csrf(request, csrf_token)
     if not is_teacher(request):
         return to(LOGIN)

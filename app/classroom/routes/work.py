@@ -41,8 +41,11 @@ def load_work(request: Request, slug: str) -> JSONResponse:
         membership = rooms.current_membership(db, learner)
     room: dict[str, Any] | None = None
     if membership and not membership.closed and membership.ended is None:
-        room = {"name": membership.room_name, "code": membership.room_code,
-                "you": membership.display_name}
+        room = {
+            "name": membership.room_name,
+            "code": membership.room_code,
+            "you": membership.display_name,
+        }
     return JSONResponse(
         {
             "cells": {
@@ -69,7 +72,8 @@ def save_cell(request: Request, slug: str, cell: str, body: CellSave) -> JSONRes
     limit = classroom.settings.saved_code_kb * 1024
     if len(body.code.encode()) > limit:
         raise HTTPException(
-            413, f"This code is longer than {classroom.settings.saved_code_kb} KB and was not saved."
+            413,
+            f"This code is longer than {classroom.settings.saved_code_kb} KB and was not saved.",
         )
     with classroom.db.session() as db:
         saved = work.save_cell(db, learner, slug, cell, body.code, body.version)

@@ -1,0 +1,95 @@
+"""Two browsers, one class: a learner drags a slider in their lesson and the dot that is them
+moves on the class landscape in the teacher's browser."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from live_server import ROOT, LiveServer
+
+from classroom.kit import PASSWORD
+
+pytestmark = pytest.mark.browser
+VIEWPORT = {"width": 1280, "height": 900}
+SHOTS = ROOT / "docs"
+
+PLOT_DRAWN = """sel => {
+  const div = document.querySelector(sel);
+  return Boolean(div && div.data && div.data.length && document.body.dataset.kernel === "idle");
+}"""
+ONE_POINT = "() => (window.descentTeacher?.points || []).length === 1"
+POINT_AT = """want => {
+  const t = window.descentTeacher;
+  const div = document.getElementById("class-landscape");
+  if (!t || !t.points.length || !div.data) return false;
+  const dots = div.data[div.data.length - 1];
+  return Math.abs(t.points[0][1] - want) < 1e-9 && Math.abs(dots.x[0] - want) < 1e-9;
+}"""
+
+
+@pytest.fixture
+def contexts(browser: Any) -> Iterator[tuple[Any, Any, list[str]]]:
+    errors: list[str] = []
+    made = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
+    pages = []
+    for context in made:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        pages.append(page)
+    yield pages[0], pages[1], errors
+    for context in made:
+        context.close()
+
+
+def test_the_class_landscape_moves_when_a_learner_drags_a_slider(
+    classroom_server: LiveServer, contexts: tuple[Any, Any, list[str]]
+) -> None:
+    teacher, learner, errors = contexts
+    base = classroom_server.url
+
+    teacher.goto(f"{base}/teacher/login")
+    teacher.fill("#login-password", PASSWORD)
+    teacher.click("button[type=submit]")
+    teacher.wait_for_url(f"{base}/teacher")
+    teacher.fill("#room-name", "Period 3")
+    teacher.select_option("#room-lesson", "the-loss-landscape")
+    teacher.click("#new-room button[type=submit]")
+    teacher.wait_for_url(re.compile(r"/teacher/rooms/\d+$"))
+    code = teacher.inner_text("#join-code").strip()
+
+    learner.goto(f"{base}/join/{code}")
+    learner.fill("#join-name", "Ada")
+    learner.click("button[type=submit]")
+    learner.wait_for_url(f"{base}/lessons/the-loss-landscape")
+    learner.wait_for_function(PLOT_DRAWN, arg="[data-plot=landscape]")
+    assert "Period 3" in learner.inner_text("#room-banner")
+
+    teacher.wait_for_function(ONE_POINT)
+    teacher.wait_for_function(POINT_AT, arg=1.0)  # the slider's starting value
+    learner.focus("input[type=range][aria-label='w']")
+    for _ in range(25):
+        learner.keyboard.press("ArrowRight")
+    teacher.wait_for_function(POINT_AT, arg=1.25)
+    teacher.wait_for_function("() => document.querySelector('#roster [data-learner]') !== null")
+    assert "Ada" in teacher.inner_text("#roster")
+    # The surface under the dots is the lesson's own loss landscape.
+    kinds = teacher.evaluate(
+        "() => document.getElementById('class-landscape').data.map(t => t.type)"
+    )
+    assert kinds == ["contour", "scatter"]
+
+    # The learner's edit is saved on the server and the cell says so.
+    learner.click("[data-cell=loss] .cm-content")
+    learner.keyboard.press("Control+End")
+    learner.keyboard.type("\n# mine")
+    learner.wait_for_selector("[data-save-state=loss][data-state=saved]")
+    learner.evaluate("() => window.scrollTo(0, 0)")
+
+    SHOTS.mkdir(exist_ok=True)
+    teacher.screenshot(path=str(SHOTS / "screenshot-teacher.png"), full_page=True)
+    learner.screenshot(path=str(SHOTS / "screenshot-learner-in-room.png"))
+    assert not errors, errors
