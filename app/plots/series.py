@@ -93,6 +93,8 @@ class SeriesKind(PlotKind):
         layout["yaxis"] = {
             "title": {"text": options.y_label},
             "type": "log" if options.log_y else "linear",
+            "automargin": True,
+            "exponentformat": "power",
         }
         if options.y:
             layout["yaxis"]["range"] = list(options.y)
