@@ -17,7 +17,8 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        ws_max_size=settings.max_message_kb * 1024,
+        # Larger than the app's own limit, so the app refuses big messages itself (1009, logged).
+        ws_max_size=settings.max_message_kb * 1024 * 4,
         timeout_graceful_shutdown=5,
         log_config=log_config(settings),
     )

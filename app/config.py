@@ -84,9 +84,7 @@ class Settings(BaseSettings):
             "The teacher's password; empty means it is set on the first-run page `/teacher/setup`."
         ),
     )
-    teacher_session_h: float = Field(
-        12.0, gt=0, description="Hours a teacher stays signed in."
-    )
+    teacher_session_h: float = Field(12.0, gt=0, description="Hours a teacher stays signed in.")
     cookie_secure: bool = Field(
         False, description="Mark cookies `Secure` (set it when the server is reached over HTTPS)."
     )
@@ -100,9 +98,7 @@ class Settings(BaseSettings):
     run_rate_per_min: int = Field(
         60, ge=1, description="Runs a learner may start per minute, on average."
     )
-    run_burst: int = Field(
-        10, ge=1, description="Runs a learner may start in a quick burst."
-    )
+    run_burst: int = Field(10, ge=1, description="Runs a learner may start in a quick burst.")
     room_max_kernels: int = Field(
         60, ge=1, description="Most kernels the learners of one room may have running at once."
     )

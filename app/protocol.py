@@ -228,13 +228,13 @@ KernelRequest = KExec | KEvaluate | KCheck | KTrain
 # --------------------------------------------------------------------------- kernel -> server
 
 
-class KHello(msgspec.Struct, tag="hello", array_like=True):
+class KHello(msgspec.Struct, tag="hello", array_like=True, forbid_unknown_fields=True):
     """First frame of every kernel: it is confined and ready."""
 
     device: str
 
 
-class KExecDone(msgspec.Struct, tag="exec_done", array_like=True):
+class KExecDone(msgspec.Struct, tag="exec_done", array_like=True, forbid_unknown_fields=True):
     id: int
     ok: bool
     stdout: str
@@ -245,7 +245,7 @@ class KExecDone(msgspec.Struct, tag="exec_done", array_like=True):
     interrupted: bool
 
 
-class KEvaluated(msgspec.Struct, tag="evaluated", array_like=True):
+class KEvaluated(msgspec.Struct, tag="evaluated", array_like=True, forbid_unknown_fields=True):
     """Numbers for a plot: arrays, scalars and short label lists (e.g. the names of curves)."""
 
     id: int
@@ -255,19 +255,19 @@ class KEvaluated(msgspec.Struct, tag="evaluated", array_like=True):
     texts: dict[str, list[str]] = {}
 
 
-class KChecked(msgspec.Struct, tag="checked", array_like=True):
+class KChecked(msgspec.Struct, tag="checked", array_like=True, forbid_unknown_fields=True):
     id: int
     passed: bool
     message: str
 
 
-class KFailed(msgspec.Struct, tag="failed", array_like=True):
+class KFailed(msgspec.Struct, tag="failed", array_like=True, forbid_unknown_fields=True):
     """The kernel could not confine itself and will not run learner code."""
 
     message: str
 
 
-class KProgress(msgspec.Struct, tag="progress", array_like=True):
+class KProgress(msgspec.Struct, tag="progress", array_like=True, forbid_unknown_fields=True):
     """Sent during a request when learner code calls `progress(done, total)`; not a reply."""
 
     id: int

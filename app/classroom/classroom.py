@@ -55,6 +55,7 @@ class Classroom:
         #: One-time code for the first-run teacher setup page, printed in the server log.
         self.setup_code: str | None = None
         self.sweeper: asyncio.Task[None] | None = None
+        self.tasks: set[asyncio.Task[None]] = set()  # restarts asked by the teacher
 
     # -------------------------------------------------------------- wiring
 
@@ -128,21 +129,13 @@ class Classroom:
             self.metrics.refused.labels("cookie").inc()
             await refuse(ws, POLICY, "No valid learner cookie: reload the page to get one.")
             return None
-        membership = await run_in_threadpool(self._membership, learner)
-        room, notice = None, ""
-        if membership is not None:
-            if membership.ended == "removed":
-                notice = (
-                    f"Your teacher removed you from the room “{membership.room_name}”. Your work "
-                    "is saved here, and you can go on on your own."
-                )
-            elif membership.closed:
-                notice = (
-                    f"Your teacher closed the room “{membership.room_name}”. Your work is saved "
-                    "here, and you can go on on your own."
-                )
-            else:
-                room = membership.room_id
+        try:
+            membership = await run_in_threadpool(self._membership, learner)
+        except Exception:  # the database is down: the lesson still works, outside any room
+            log.exception("could not look up the room of a learner")
+            membership = None
+        in_room = membership is not None and not membership.closed and membership.ended is None
+        room = membership.room_id if membership is not None and in_room else None
         cap = self.settings.room_max_kernels
         if room is not None and self.live.in_room(room) >= cap:
             self.metrics.refused.labels("room_full").inc()
@@ -155,7 +148,7 @@ class Classroom:
             return None
         ticket = Ticket(learner, lesson.slug, room)
         self.live.admit(ticket)
-        return Admission(ClassroomObserver(self, ticket, notice), learner)
+        return Admission(ClassroomObserver(self, ticket), learner)
 
     def _membership(self, learner: str) -> rooms.Membership | None:
         with self.db.session() as db:
@@ -172,6 +165,8 @@ class Classroom:
                 continue
             self.kills.note(session.kernel)
             await session.send(ErrorMsg("Your teacher restarted your kernel. Your code is kept."))
-            asyncio.create_task(session.restart())  # noqa: RUF006 - the session owns its kernel
+            task = asyncio.create_task(session.restart())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
             restarted += 1
         return restarted

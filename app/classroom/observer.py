@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from app.classroom.live import Ticket
 from app.classroom.work import Checked, Opened, Ran
-from app.protocol import ErrorMsg
 from app.web.session import Session
 
 if TYPE_CHECKING:
@@ -18,15 +17,13 @@ if TYPE_CHECKING:
 class ClassroomObserver:
     """One per admitted lesson socket; implements app.web.observer.SessionObserver."""
 
-    def __init__(self, classroom: Classroom, ticket: Ticket, notice: str = "") -> None:
-        self.classroom, self.ticket, self.notice = classroom, ticket, notice
+    def __init__(self, classroom: Classroom, ticket: Ticket) -> None:
+        self.classroom, self.ticket = classroom, ticket
         self.params = classroom.parameters(ticket.lesson)
 
     async def opened(self, session: Session) -> None:
         self.ticket.session = session
         self.classroom.writer.put(Opened(self.ticket.learner, self.ticket.lesson))
-        if self.notice:
-            await session.send(ErrorMsg(self.notice))
 
     async def values_changed(self, session: Session, values: dict[str, float]) -> None:
         self.classroom.kills.note(session.kernel)

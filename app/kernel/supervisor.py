@@ -304,6 +304,14 @@ class Kernel:
             f"Your kernel sent something that is not a valid message, so it was stopped. {RESTART}",
         )
 
+    async def _close(self) -> None:
+        """Let go of the channel: the frame being read, then the socket."""
+        self._drop_pending()
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+
     def _drop_pending(self) -> None:
         """Forget the frame being read: the kernel is gone."""
         read, self._pending = self._pending, None
@@ -322,9 +330,7 @@ class Kernel:
                 self.dead = KernelDied(*death_message(self.exited.result(), self.zygote.settings))
             else:
                 self.dead = KernelDied("exit", f"The kernel closed its channel. {RESTART}")
-        self._drop_pending()
-        if self.writer is not None:
-            self.writer.close()
+        await self._close()
 
     async def request(
         self,
@@ -425,9 +431,7 @@ class Kernel:
             self.zygote.signal(self.pid, signal.SIGKILL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.exited), 2.0)
-        self._drop_pending()
-        if self.writer is not None:
-            self.writer.close()
+        await self._close()
 
     # -------------------------------------------------------------- watchdog
 
@@ -688,7 +692,10 @@ class Supervisor:
         kernel = None
         while self.pool and kernel is None:
             ready = self.pool.pop(0)
-            kernel = None if ready.dead or ready.exited.done() else ready
+            if ready.dead or ready.exited.done():
+                await ready.kill("closed", "The kernel was closed.")  # died waiting: let go
+            else:
+                kernel = ready
         if kernel is None:
             self.starting += 1
             try:

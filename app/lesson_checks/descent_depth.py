@@ -861,10 +861,10 @@ def momentum_matches(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
                 return p - lr * v
             if kind == "uphill":
                 v = beta * v + g
-                return p + lr * v
+                return np.asarray(p + lr * v)
             if kind == "forgets":
                 v = beta * np.zeros(2) + g
-                return p - lr * v
+                return np.asarray(p - lr * v)
             raise ValueError(kind)
 
         return _numpy_path(step, start, grads)
@@ -939,7 +939,7 @@ def adam_matches(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             m_hat = m / (1 - b1**t) if correct_m else m
             s_hat = s / (1 - b2**t) if correct_s else s
             scale = np.sqrt(s_hat) if root else s_hat
-            return p - sign * lr * m_hat / (scale + eps)
+            return np.asarray(p - sign * lr * m_hat / (scale + eps))
 
         return _numpy_path(step, start, grads)
 

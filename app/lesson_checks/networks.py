@@ -169,6 +169,12 @@ def stop_rule(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             f"The loop stopped after {_epochs(got)} while the loss was still falling by "
             f"{drops[-1]:.3g} per epoch, more than tolerance = {tol:g}.{advice}"
         )
+    if got > long_run:
+        return False, (
+            f"The loop ran {_epochs(got)}, more than max_epochs = {long_run}: "
+            "`for epoch in range(max_epochs)` runs exactly max_epochs."
+        )
+    assert first_small is not None  # it ran too long, so the rule had a moment to fire
     if got == long_run:
         return False, (
             f"The loop ran all {long_run} epochs, but after epoch {first_small} the loss had "
@@ -243,8 +249,9 @@ def test_accuracy(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     fn = _function(ns, name)
     if fn is None:
         return False, f"Define `{name}(model)` and press Run first."
-    (xt, yt), (xr, yr) = params.get("test", ["X_test", "y_test"]), params.get(
-        "train", ["X_train", "y_train"]
+    (xt, yt), (xr, yr) = (
+        params.get("test", ["X_test", "y_test"]),
+        params.get("train", ["X_train", "y_train"]),
     )
     missing = [v for v in (xt, yt, xr, yr) if not isinstance(ns.get(v), torch.Tensor)]
     if missing:
@@ -303,8 +310,11 @@ def test_accuracy(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             "Exactly the wrong answers are counted: a probability above 0.5 means a 7 (label "
             "1), below means a 3 (label 0). Check the direction of the comparison.",
         ),
-        (right * n, "That is how many are right, not the fraction: divide by the number of "
-                    "test images (or use `.mean()`)."),
+        (
+            right * n,
+            "That is how many are right, not the fraction: divide by the number of "
+            "test images (or use `.mean()`).",
+        ),
         (100 * right, "That is a percentage; return a fraction between 0 and 1."),
     ]
     for value, message in mistakes:
@@ -372,11 +382,16 @@ def forward_pass(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             f"neuron, shape {h.shape}; yours have shape {hidden.shape}."
         )
     hidden_mistakes = [
-        (z1, "The hidden layer has no sigmoid: `hidden` should be σ(x W1ᵀ + b1). Without it "
-             "the two linear layers merge into one, and the network can only draw a "
-             "straight boundary again."),
-        (_sigmoid(_sigmoid(z1)), "The sigmoid is applied twice in the hidden layer: once is "
-                                 "enough."),
+        (
+            z1,
+            "The hidden layer has no sigmoid: `hidden` should be σ(x W1ᵀ + b1). Without it "
+            "the two linear layers merge into one, and the network can only draw a "
+            "straight boundary again.",
+        ),
+        (
+            _sigmoid(_sigmoid(z1)),
+            "The sigmoid is applied twice in the hidden layer: once is enough.",
+        ),
         (_sigmoid(X @ W1.T), "The bias b1 is missing from the hidden layer."),
     ]
     if not _same(hidden, h):
@@ -392,13 +407,22 @@ def forward_pass(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             )
         return False, f"The output should have shape {out.shape}; yours has {output.shape}."
     output_mistakes = [
-        (h @ W2.T + B2, "The output layer has no sigmoid: the output should be a probability, "
-                        "σ(hidden W2ᵀ + b2)."),
-        (_sigmoid(_sigmoid(h @ W2.T + B2)), "The sigmoid is applied twice at the output: the "
-                                            "second one squeezes every answer above 0.5."),
+        (
+            h @ W2.T + B2,
+            "The output layer has no sigmoid: the output should be a probability, "
+            "σ(hidden W2ᵀ + b2).",
+        ),
+        (
+            _sigmoid(_sigmoid(h @ W2.T + B2)),
+            "The sigmoid is applied twice at the output: the "
+            "second one squeezes every answer above 0.5.",
+        ),
         (_sigmoid(h @ W2.T), "The bias b2 is missing from the output layer."),
-        (_sigmoid(z1 @ W2.T + B2), "The output layer reads z1, the numbers *before* the "
-                                   "sigmoid; feed it the activations `hidden` instead."),
+        (
+            _sigmoid(z1 @ W2.T + B2),
+            "The output layer reads z1, the numbers *before* the "
+            "sigmoid; feed it the activations `hidden` instead.",
+        ),
     ]
     if not _same(output, out):
         for want, message in output_mistakes:
@@ -466,18 +490,33 @@ def composition(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
             )
         return False, f"The result should have shape {want.shape}; yours has {got.shape}."
     mistakes = [
-        (W3 @ s(W2 @ s(W1 @ X)), "The outermost σ is missing: the last layer needs its sigmoid "
-                                  "too, σ(W3·…)."),
-        (s(s(W3 @ s(W2 @ s(W1 @ X)))), "The sigmoid is applied twice at the end: σ(σ(…)) "
-                                        "squeezes every output above 0.5. Once is enough."),
-        (s(W3 @ W2 @ s(W1 @ X)), "The middle σ is missing: W3·W2 with nothing between them "
-                                  "is just one linear map, and the layer is wasted."),
-        (s(W3 @ s(W2 @ W1 @ X)), "The innermost σ is missing: W2·W1·x is one linear map; "
-                                  "wrap W1·x in σ first."),
-        (W3 @ W2 @ W1 @ X, "There is no σ at all: a product of matrices is still a single "
-                            "linear map, a straight line in x. Wrap every layer in σ."),
-        (s(W1.T @ s(W2 @ s(W3.T @ X))), "The layers are applied in the wrong order: W1 acts "
-                                         "first (innermost), W3 last."),
+        (
+            W3 @ s(W2 @ s(W1 @ X)),
+            "The outermost σ is missing: the last layer needs its sigmoid too, σ(W3·…).",
+        ),
+        (
+            s(s(W3 @ s(W2 @ s(W1 @ X)))),
+            "The sigmoid is applied twice at the end: σ(σ(…)) "
+            "squeezes every output above 0.5. Once is enough.",
+        ),
+        (
+            s(W3 @ W2 @ s(W1 @ X)),
+            "The middle σ is missing: W3·W2 with nothing between them "
+            "is just one linear map, and the layer is wasted.",
+        ),
+        (
+            s(W3 @ s(W2 @ W1 @ X)),
+            "The innermost σ is missing: W2·W1·x is one linear map; wrap W1·x in σ first.",
+        ),
+        (
+            W3 @ W2 @ W1 @ X,
+            "There is no σ at all: a product of matrices is still a single "
+            "linear map, a straight line in x. Wrap every layer in σ.",
+        ),
+        (
+            s(W1.T @ s(W2 @ s(W3.T @ X))),
+            "The layers are applied in the wrong order: W1 acts first (innermost), W3 last.",
+        ),
     ]
     for value, message in mistakes:
         if _same(got, value):

@@ -36,8 +36,21 @@ def resolve(name: str) -> Path:
     return path
 
 
+#: Files that refer to each other by relative URL share one version: the hash of the group.
+GROUPS = {
+    "build/katex/": "build/katex/katex.min.css",  # the stylesheet names its fonts
+    "js/": "js/",  # our ES modules import each other as ./name.js
+}
+
+
 @cache
 def digest(name: str) -> str:
+    if name.endswith("/"):
+        files = sorted(p for p in (STATIC / name).rglob("*") if p.is_file())
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f.relative_to(STATIC).as_posix().encode() + b"\0" + f.read_bytes())
+        return h.hexdigest()[:12]
     path = resolve(name)
     if not path.is_file():
         raise MissingAsset(f"{name} is missing; run `make setup` to build the front-end bundle")
@@ -45,8 +58,11 @@ def digest(name: str) -> str:
 
 
 def version_key(name: str) -> str:
-    """KaTeX's fonts are versioned with its stylesheet, which refers to them by relative URL."""
-    return "build/katex/katex.min.css" if name.startswith("build/katex/") else name
+    """The name whose hash versions `name`: its group's, or its own."""
+    for prefix, key in GROUPS.items():
+        if name.startswith(prefix):
+            return key
+    return name
 
 
 def asset_url(name: str) -> str:

@@ -154,9 +154,13 @@ export class AutoSave {
 
 export function showRoom(saved) {
   const banner = document.getElementById("room-banner");
-  if (!banner || !saved?.room) return;
-  banner.textContent = `You are in the class “${saved.room.name}” as ${saved.room.you}. ` +
-    "Your teacher sees your progress and your code.";
+  if (!banner) return;
+  if (saved?.room) {
+    banner.textContent = `You are in the class “${saved.room.name}” as ${saved.room.you}. ` +
+      "Your teacher sees your progress and your code.";
+  } else if (saved?.notice) {
+    banner.textContent = saved.notice;
+  } else return;
   banner.hidden = false;
 }
 

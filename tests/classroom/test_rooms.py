@@ -118,7 +118,8 @@ async def test_a_closed_room_takes_no_one_and_its_learners_go_on_alone(
     bob = await new_browser(app, browsers, "/join")
     refused = await bob.form("/join", code=code, name="Bob")
     assert refused.status_code == 400 and "closed" in refused.text
-    assert (await ada.client.get("/api/work/the-loss-landscape")).json()["room"] is None
+    work = (await ada.client.get("/api/work/the-loss-landscape")).json()
+    assert work["room"] is None and "closed the class “Monday”" in work["notice"]
 
 
 async def test_a_removed_learner_cannot_rejoin_and_is_gone_from_the_roster(
@@ -131,6 +132,8 @@ async def test_a_removed_learner_cannot_rejoin_and_is_gone_from_the_roster(
     assert roster["learners"] == []
     again = await ada.form("/join", code=code, name="Ada")
     assert again.status_code == 400 and "removed you" in again.text
+    work = (await ada.client.get("/api/work/the-loss-landscape")).json()
+    assert work["room"] is None and "removed you" in work["notice"]
 
 
 async def test_the_teacher_reads_a_learners_code_only_in_their_own_room(

@@ -105,7 +105,16 @@ async def no_strays(sup: Supervisor) -> None:
     def expected() -> set[int | None]:
         return {k.host_pid for k in [*sup.live, *sup.pool] if not k.dead}
 
+    if sup.filling is not None and not sup.filling.done():
+        await asyncio.wait_for(asyncio.shield(sup.filling), 15.0)  # the pool is being topped up
     deadline = time.monotonic() + 3.0
     while sandbox_processes(sup) != expected() and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert sandbox_processes(sup) == expected(), "a process was left behind in the sandbox"
+    strays = sandbox_processes(sup) - expected()
+    described = []
+    for pid in strays:
+        with contextlib.suppress(psutil.Error):
+            p = psutil.Process(pid)
+            described.append(f"{pid} {p.status()} parent {p.ppid()} {p.cmdline()}")
+    assert not strays, f"left behind in the sandbox: {described}; pool {len(sup.pool)}"
+    assert expected() <= sandbox_processes(sup), "a live kernel is gone"

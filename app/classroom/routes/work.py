@@ -40,7 +40,18 @@ def load_work(request: Request, slug: str) -> JSONResponse:
         results = work.exercise_results(db, [learner])
         membership = rooms.current_membership(db, learner)
     room: dict[str, Any] | None = None
-    if membership and not membership.closed and membership.ended is None:
+    notice = ""
+    if membership and membership.ended == "removed":
+        notice = (
+            f"Your teacher removed you from the class “{membership.room_name}”. Your work is "
+            "saved, and you can go on on your own."
+        )
+    elif membership and membership.closed:
+        notice = (
+            f"Your teacher closed the class “{membership.room_name}”. Your work is saved, and "
+            "you can go on on your own."
+        )
+    elif membership:
         room = {
             "name": membership.room_name,
             "code": membership.room_code,
@@ -55,6 +66,7 @@ def load_work(request: Request, slug: str) -> JSONResponse:
             },
             "exercises": {r.exercise: r.passed for r in results if r.lesson == slug},
             "room": room,
+            "notice": notice,
         },
         headers={"Cache-Control": "no-store"},
     )
