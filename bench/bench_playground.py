@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import itertools
 import json
 import math
 import os
@@ -217,7 +218,9 @@ class SliderRun:
     figure_bytes: int = 0
 
 
-def slider_values(lo_w: float, hi_w: float, lo_b: float, hi_b: float, n: int) -> Iterator[tuple[float, float]]:
+def slider_values(
+    lo_w: float, hi_w: float, lo_b: float, hi_b: float, n: int
+) -> Iterator[tuple[float, float]]:
     """(w, b) pairs spread over the sliders' ranges, each different from the one before."""
     for i in range(n):
         fw, fb = (i * 37 % 181) / 180, (i * 53 % 167) / 166
@@ -229,11 +232,11 @@ async def slider_phase(
 ) -> tuple[SliderRun, Page]:
     lesson = load_lesson(path)
     slug = lesson.slug
-    sw, sb = lesson.sliders["w"], lesson.sliders["b"]  # type: ignore[index]
+    sw, sb = lesson.sliders["w"], lesson.sliders["b"]
     ns = lesson_ns(path, ["loss"])
     loss = ns["loss"]
     on_sliders = [pid for pid, p in lesson.plots.items() if {"w", "b"} & set(p.sliders)]
-    result = SliderRun(f"{lesson.id if hasattr(lesson, 'id') else slug}", len(on_sliders))
+    result = SliderRun(path.stem[:3].upper(), len(on_sliders))
     url = f"ws://127.0.0.1:{port}/ws/lessons/{slug}"
     async with websockets.connect(url, max_size=None, additional_headers={"Cookie": cookie}) as ws:
         page = Page(ws)
@@ -275,7 +278,7 @@ async def slider_phase(
                 result.marker.append(t_marker)
                 result.every.append(t_all)
                 # The marker must sit at the move's (w, b), at the learner's own loss there.
-                x, y, z = msg["patch"]["data"]["x"][1], msg["patch"]["data"]["y"][1], None
+                x, y = msg["patch"]["data"]["x"][1], msg["patch"]["data"]["y"][1]
                 z = msg["patch"]["extra"][0]["data"]["z"][0]
                 if (
                     abs(x[0] - w) > 1e-9
@@ -290,9 +293,11 @@ async def slider_phase(
             page.seq += 1
             seq = page.seq
             start = await page.send({"type": "run", "cell": "loss", "code": code, "seq": seq})
-            msg = await page.until(
-                lambda m: m["type"] == "figure" and m["plot"] == LANDSCAPE and m["seq"] == seq
-            )
+
+            def landscape_figure(m: dict[str, Any], seq: int = seq) -> bool:
+                return bool(m["type"] == "figure" and m["plot"] == LANDSCAPE and m["seq"] == seq)
+
+            await page.until(landscape_figure)
             result.run_figure.append(page.log[-1][0] - start)
             result.figure_bytes = page.log[-1][1]
             await page.until(lambda m: m["type"] == "status" and m["state"] == "idle")
@@ -331,8 +336,9 @@ def grid_phase(path: Path, repeats: int, loop_budget: float) -> GridRun:
     xs, ts = data[:, 0], data[:, 1]
 
     def numpy_ref() -> np.ndarray:
+        """The same loss as one numpy broadcast over (b, w, data point), the textbook way."""
         w, b = np.meshgrid(ws, bs)
-        return 0.5 * ((w[..., None] * xs + b[..., None] - ts) ** 2).sum(-1)
+        return np.asarray(0.5 * ((w[..., None] * xs + b[..., None] - ts) ** 2).sum(-1))
 
     vec_times, ref_times = [], []
     ref = numpy_ref()
@@ -354,7 +360,8 @@ def grid_phase(path: Path, repeats: int, loop_budget: float) -> GridRun:
     diff = max(
         float(np.abs(vec.z - ref).max()), float(np.abs(looped.z[finite] - ref[finite]).max())
     )
-    how = "for loop" if "for x_i" in lesson_code(path, "loss" if path != A13 else "loop") else "sum(...)"
+    source = lesson_code(path, "loss" if path != A13 else "loop")
+    how = "for loop" if "for x_i" in source else "sum(...)"
     return GridRun(
         path.stem[:3].upper(),
         how,
@@ -504,9 +511,11 @@ async def training_phase(
             page.strict = False
             await page.send({"type": "train", "plot": DESCENT, "action": "step", "speed": 1})
             msg = await page.until(
-                lambda m: (m["type"] == "patch" and m["plot"] == DESCENT)
-                or m["type"] in ("plot_error", "error")
-                or m.get("state") == "dead",
+                lambda m: (
+                    (m["type"] == "patch" and m["plot"] == DESCENT)
+                    or m["type"] in ("plot_error", "error")
+                    or m.get("state") == "dead"
+                ),
                 timeout=10,
             )
             alive = msg["type"] == "patch"
@@ -516,8 +525,8 @@ async def training_phase(
             page.strict = True
 
             span = frames[-1][0] - frames[0][0] if len(frames) > 1 else math.nan
-            gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:], strict=False)]
-            steps = [b[1] - a[1] for a, b in zip(frames, frames[1:], strict=False)]
+            gaps = [b[0] - a[0] for a, b in itertools.pairwise(frames)]
+            steps = [b[1] - a[1] for a, b in itertools.pairwise(frames)]
             plays.append(
                 PlayRun(
                     speed,
@@ -534,8 +543,13 @@ async def training_phase(
                     note,
                 )
             )
-            if not alive:
-                break
+            if not alive:  # Restart (the page's button) so the next speed is still measured
+                page.strict = False
+                await page.send({"type": "restart"})
+                await page.until(
+                    lambda m: m["type"] == "status" and m["state"] == "idle", timeout=60
+                )
+                page.strict = True
         return TrainRun(baseline, plays, pacing_fps(), frame_bytes)
 
 
@@ -555,6 +569,7 @@ def report(
     device: str,
     sandbox: str,
     startup_s: float,
+    load: tuple[float, float, float],
 ) -> None:
     rows: list[tuple[str, str, str, str]] = []  # (measure, value, reference, ratio / check)
 
@@ -602,7 +617,8 @@ def report(
             f"2 {g.lesson} loss ({g.how}) {GRID}x{GRID} grid: vectorised s ({g.mode})",
             f"{g.vectorised:.4f}",
             f"numpy {g.numpy_ref:.4f}",
-            f"{g.vectorised / g.numpy_ref:.2f}x numpy (goal <= 2x: {met[g.vectorised <= 2 * g.numpy_ref]})",
+            f"{g.vectorised / g.numpy_ref:.2f}x numpy "
+            f"(goal <= 2x: {met[g.vectorised <= 2 * g.numpy_ref]})",
         )
         extrap = "" if g.loop_points == GRID * GRID else f", extrapolated from {g.loop_points} pts"
         row(
@@ -621,10 +637,12 @@ def report(
     )
     for p in t.plays:
         row(
-            f"3 A13 play speed {p.speed}: frames/s reaching client ({p.frames} in {p.seconds:.1f}s)",
+            f"3 A13 play speed {p.speed}: frames/s reaching client "
+            f"({p.frames} in {p.seconds:.1f}s)",
             f"{p.fps:.1f}",
             "pongs/s",
-            f"{p.fps / t.baseline:.4f}x (goal {GOAL_STREAM:g}x: {met[p.fps >= GOAL_STREAM * t.baseline]}); "
+            f"{p.fps / t.baseline:.4f}x "
+            f"(goal {GOAL_STREAM:g}x: {met[p.fps >= GOAL_STREAM * t.baseline]}); "
             f">= {GOAL_UPS:g}/s: {met[p.fps >= GOAL_UPS]}"
             + (f"; {p.fps / t.pacing_fps:.2f}x pacing" if t.pacing_fps else ""),
         )
@@ -648,12 +666,14 @@ def report(
 
     print(
         f"Descent playground bench: n={n} moves per lesson (after {warmup} warm-up), kernel on "
-        f"{device}, sandbox {sandbox}, {os.cpu_count()} CPUs, server up in {startup_s:.1f} s"
+        f"{device}, sandbox {sandbox}, {os.cpu_count()} CPUs, server up in {startup_s:.1f} s, "
+        f"load average {load[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     )
     print()
     header = ("measure", "value", "beside", "ratio / check")
     widths = [max(len(r[i]) for r in [*rows, header]) for i in range(4)]
-    line = f"{header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:<{widths[2]}}  {header[3]}"
+    w0, w1, w2 = widths[:3]
+    line = f"{header[0]:<{w0}}  {header[1]:>{w1}}  {header[2]:<{w2}}  {header[3]}"
     print(line)
     print("-" * len(line))
     for r in rows:
@@ -687,19 +707,22 @@ def main() -> int:
     base_s = 1.0 if args.quick else 2.0
     speeds = [5, 10_000] if args.quick else [5, 100, 10_000]
 
+    load = os.getloadavg()  # other work on this machine skews every figure: printed with them
     # 2. the grid, in this process, before the server runs (nothing else competes).
     grids = [grid_phase(path, repeats, loop_budget=60.0) for path in (A9, A13)]
 
-    with tempfile.TemporaryDirectory(prefix="descent-bench-") as tmp:
-        with running_server(Path(tmp)) as (port, state, startup_s):
-            if state.get("sandbox") == "refused":
-                print("the server refuses learner code on this host (see DESCENT_SANDBOX)")
-                return 1
-            sliders, training, device, sandbox = asyncio.run(
-                serve_phases(port, n, warmup, runs, speeds, play_s, base_s)
-            )
-            server_log = (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
-    report(sliders, grids, training, n, warmup, device, sandbox, startup_s)
+    with (
+        tempfile.TemporaryDirectory(prefix="descent-bench-") as tmp,
+        running_server(Path(tmp)) as (port, state, startup_s),
+    ):
+        if state.get("sandbox") == "refused":
+            print("the server refuses learner code on this host (see DESCENT_SANDBOX)")
+            return 1
+        sliders, training, device, sandbox = asyncio.run(
+            serve_phases(port, n, warmup, runs, speeds, play_s, base_s)
+        )
+        server_log = (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
+    report(sliders, grids, training, n, warmup, device, sandbox, startup_s, load)
     warnings = [ln for ln in server_log if "WARNING" in ln or "ERROR" in ln or "Traceback" in ln]
     if warnings:
         print()

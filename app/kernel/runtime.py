@@ -114,6 +114,7 @@ class Runtime:
         self.send = send
         self.current = 0
         self.last_progress = 0.0
+        self.parsed: dict[tuple[str, bytes], Options] = {}
         self.ns: dict[str, Any] = {
             "__name__": "__main__",
             "__builtins__": __builtins__,
@@ -184,6 +185,16 @@ class Runtime:
 
         return self._plot_call(req.id, req.kind, req.options, compute)
 
+    def options(self, kind: PlotKind, raw: dict[str, Any]) -> Options:
+        """Parsed plot options, cached: every slider move sends the same options again."""
+        key = (kind.name, msgspec.json.encode(raw))
+        parsed = self.parsed.get(key)
+        if parsed is None:
+            if len(self.parsed) > 256:
+                self.parsed.clear()
+            parsed = self.parsed[key] = kind.parse_options(raw)
+        return parsed
+
     def _plot_call(
         self,
         rid: int,
@@ -199,7 +210,7 @@ class Runtime:
         old = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = sink, sink
         try:
-            result = compute(kind, kind.parse_options(raw))
+            result = compute(kind, self.options(kind, raw))
         except KeyboardInterrupt:
             return KEvaluated(rid, {}, {}, "Stopped: the plot took too long and was interrupted.")
         except MemoryError:

@@ -3,6 +3,7 @@ which layers this host supports. The only code that starts processes for learner
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import logging
 import os
@@ -19,6 +20,7 @@ from app.config import ROOT, Settings
 from app.protocol import Limits
 
 log = logging.getLogger("descent.kernel")
+libc = ctypes.CDLL(None, use_errno=True)  # loaded here, not in a child between fork and exec
 
 #: The parts of the app a kernel needs, bound read-only. Of app/kernel, every module but these
 #: web-process ones is bound, so the server's other code (the web layer, its settings, the
@@ -62,26 +64,12 @@ def probe_layers() -> Layers:
     if bwrap:
         try:
             proc = subprocess.run(
-                [
-                    bwrap,
-                    "--unshare-all",
-                    "--die-with-parent",
-                    "--ro-bind",
-                    "/",
-                    "/",
-                    "--proc",
-                    "/proc",
-                    "--dev",
-                    "/dev",
-                    "true",
-                ],
-                capture_output=True,
-                timeout=10,
-                check=False,
-                **identity_arguments(),
-            )
+                [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
+                 "--proc", "/proc", "--dev", "/dev", "true"],
+                capture_output=True, timeout=10, check=False, **identity_arguments(),
+            )  # fmt: skip
             namespaces = proc.returncode == 0
-        except (OSError, subprocess.TimeoutExpired):
+        except (OSError, subprocess.SubprocessError):
             namespaces = False
     return Layers(bubblewrap=bool(bwrap), namespaces=namespaces, seccomp=_seccomp_works())
 
@@ -99,7 +87,7 @@ def _seccomp_works() -> bool:
             check=False,
             **identity_arguments(),
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0
 
@@ -205,9 +193,6 @@ def _plan(uid: int, gid: int) -> Identity | None:
 
 def _become(identity: Identity, nice: int) -> None:
     """In a child about to exec the sandbox (as root): cover, bind back, drop to the identity."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
     ms_rec, ms_private, ms_bind, ms_nosuid, ms_nodev = 16384, 1 << 18, 4096, 2, 4
     if identity.covers:
         if libc.unshare(0x00020000) != 0:  # CLONE_NEWNS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import inspect
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -78,13 +79,34 @@ def learner_function(ns: Mapping[str, Any], name: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
+_SIGNATURES: weakref.WeakKeyDictionary[Callable[..., Any], list[inspect.Parameter]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter] | None:
+    """fn's parameters, cached per function object: a slider move calls the same function often."""
+    try:
+        return _SIGNATURES[fn]
+    except (KeyError, TypeError):
+        pass
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    try:
+        _SIGNATURES[fn] = params
+    except TypeError:
+        pass  # not weak-referenceable (e.g. some builtins): just don't cache
+    return params
+
+
 def slider_arguments(
     fn: Callable[..., Any], name: str, positional: int, values: Mapping[str, float]
 ) -> dict[str, float]:
     """The slider values `fn` takes as keyword arguments after its `positional` inputs."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
+    params = _parameters(fn)
+    if params is None:
         return dict(values)
     kwargs: dict[str, float] = {}
     for p in params[positional:]:

@@ -23,6 +23,8 @@ from app.plots.base import (
 )
 
 MAX_IMAGES, MAX_CELLS = 32, 250_000
+#: Red for negative, white for zero, blue for positive.
+DIVERGING = [[0.0, "#b2182b"], [0.5, "#f7f7f7"], [1.0, "#2166ac"]]
 
 
 class ImagesOptions(Options):
@@ -118,7 +120,7 @@ class ImagesKind(PlotKind):
                 "z": encode(arr),
                 "xaxis": f"x{ax}",
                 "yaxis": f"y{ax}",
-                "colorscale": "RdBu" if options.diverging else options.colorscale,
+                "colorscale": DIVERGING if options.diverging else options.colorscale,
                 "showscale": False,
                 "hovertemplate": "%{z:.3g}<extra>" + name + "</extra>",
             }
