@@ -616,7 +616,7 @@ def report(
         row(
             f"2 {g.lesson} loss ({g.how}) {GRID}x{GRID} grid: vectorised s ({g.mode})",
             f"{g.vectorised:.4f}",
-            f"numpy {g.numpy_ref:.4f}",
+            f"numpy 3-D {g.numpy_ref:.4f}",
             f"{g.vectorised / g.numpy_ref:.2f}x numpy "
             f"(goal <= 2x: {met[g.vectorised <= 2 * g.numpy_ref]})",
         )
@@ -723,7 +723,12 @@ def main() -> int:
         )
         server_log = (Path(tmp) / "server.log").read_text(errors="replace").splitlines()
     report(sliders, grids, training, n, warmup, device, sandbox, startup_s, load)
-    warnings = [ln for ln in server_log if "WARNING" in ln or "ERROR" in ln or "Traceback" in ln]
+    warnings = [
+        ln
+        for ln in server_log
+        if ("WARNING" in ln or "ERROR" in ln or "Traceback" in ln)
+        and "no teacher password yet" not in ln  # a fresh data folder's first-run notice
+    ]
     if warnings:
         print()
         print(f"server log: {len(warnings)} warning/error lines, the last ones:")

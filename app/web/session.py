@@ -94,6 +94,7 @@ class Session:
         self.shown: set[str] = set()
         self.starting = asyncio.Lock()
         self.playing: dict[str, asyncio.Task[None]] = {}
+        self.stopping: set[asyncio.Task[None]] = set()
         self.frame_s = 1 / 40
 
     # ------------------------------------------------------------------ lifecycle
@@ -120,7 +121,16 @@ class Session:
             await self.supervisor.release(self.kernel)
             self.kernel = None
 
+    async def _stop_playing(self) -> None:
+        """Stop every training run after its frame in flight."""
+        tasks = list(self.playing.values())
+        self.playing.clear()
+        self.stopping.update(tasks)
+        if tasks:
+            await asyncio.wait(tasks)
+
     async def restart(self) -> None:
+        await self._stop_playing()
         if self.kernel:
             await self.supervisor.release(self.kernel)
             self.kernel = None
@@ -290,7 +300,10 @@ class Session:
         speed = max(1, min(msg.speed, 10_000))
         task = self.playing.pop(plot.id, None)
         if task:
-            task.cancel()
+            # Let the frame in flight finish (at most one frame): cancelling it mid-request
+            # would leave its reply on the kernel's channel.
+            self.stopping.add(task)
+            await asyncio.wait({task})
         if msg.action == "play":
             self.playing[plot.id] = asyncio.create_task(self._play(plot, speed, msg))
         elif msg.action == "step":
@@ -303,12 +316,14 @@ class Session:
         """Frames paced to the page: the next chunk is asked for only after this one went out."""
         loop = asyncio.get_running_loop()
         try:
-            while True:
+            me = asyncio.current_task()
+            while me not in self.stopping:
                 start = loop.time()
                 if not await self._frame(plot, speed, reset=False, seq=0):
                     break
                 await asyncio.sleep(max(0.0, self.frame_s - (loop.time() - start)))
         finally:
+            self.stopping.discard(asyncio.current_task())  # type: ignore[arg-type]
             if self.playing.get(plot.id) is asyncio.current_task():
                 del self.playing[plot.id]
                 await self.send(TrainState(plot.id, False))
