@@ -123,11 +123,13 @@ class Session:
 
     async def _stop_playing(self) -> None:
         """Stop every training run after its frame in flight."""
-        tasks = list(self.playing.values())
+        playing = dict(self.playing)
         self.playing.clear()
-        self.stopping.update(tasks)
-        if tasks:
-            await asyncio.wait(tasks)
+        self.stopping.update(playing.values())
+        if playing:
+            await asyncio.wait(playing.values())
+        for plot_id in playing:
+            await self.send(TrainState(plot_id, False))
 
     async def restart(self) -> None:
         await self._stop_playing()
