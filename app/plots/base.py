@@ -158,10 +158,19 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         raise PlotError(f"`{name}` returned {what}; check for a division by zero or a huge number.")
 
 
+def significant(x: np.ndarray, digits: int = 7) -> np.ndarray:
+    """x rounded to `digits` significant digits: short on the wire, and tiny values survive."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        exponent = np.floor(np.log10(np.abs(x)))
+        scale = np.where(np.isfinite(exponent), 10.0 ** (digits - 1 - exponent), 1.0)
+        rounded = np.round(x * scale) / scale
+    return np.where(np.isfinite(rounded), rounded, x)
+
+
 def encode(arr: np.ndarray) -> Any:
     """A JSON-ready array: plain rounded lists when small, base64 float32 when large."""
     if arr.size <= 512:
-        return np.round(arr.astype(np.float64), 6).tolist()
+        return significant(arr.astype(np.float64)).tolist()
     return {
         "dtype": "f4",
         "bdata": base64.b64encode(np.ascontiguousarray(arr, dtype="<f4").tobytes()).decode(),

@@ -61,7 +61,7 @@ class PathsKind(PlotKind):
     def figure(self, options: Options, result: Result) -> Figure:
         assert isinstance(options, PathsOptions)
         layout = base_layout(options)
-        layout["showlegend"] = len(result["names"]) > 1
+        layout["showlegend"] = True
         layout["legend"] = {"orientation": "h", "y": 1.12}
         layout["xaxis"] = {"range": list(options.x), "title": {"text": options.x_label}}
         layout["yaxis"] = {"title": {"text": options.y_label}}

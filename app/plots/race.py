@@ -94,10 +94,11 @@ class RaceKind(PlotKind):
         color = np.log1p(np.maximum(z, 0)) if options.log_color and np.nanmin(z) >= 0 else z
         layout = base_layout(options)
         layout["showlegend"] = True
-        layout["legend"] = {"orientation": "h", "y": -0.18}
+        layout["legend"] = {"orientation": "h", "y": 1.1, "x": 0.0}
         layout["xaxis"] = {"range": list(options.x), "title": {"text": "x"}}
         layout["yaxis"] = {"range": list(options.y), "title": {"text": "y"}}
         layout["margin"]["b"] = 110
+        layout["margin"]["t"] = 50
         names: list[str] = result["names"]
         paths = [np.asarray(result[f"p{i}"]) for i in range(len(names))]
         data: list[dict[str, Any]] = [

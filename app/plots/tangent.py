@@ -32,6 +32,7 @@ class TangentOptions(Options):
     y: tuple[float, float] | None = None
     points: int = 201
     half_width: float = 0.8
+    x_label: str = "x"
 
 
 class TangentKind(PlotKind):
@@ -71,8 +72,8 @@ class TangentKind(PlotKind):
     def figure(self, options: Options, result: Result) -> Figure:
         assert isinstance(options, TangentOptions)
         layout = base_layout(options)
-        layout["xaxis"] = {"range": list(options.x), "title": {"text": "x"}}
-        layout["yaxis"] = {"title": {"text": options.function + "(x)"}}
+        layout["xaxis"] = {"range": list(options.x), "title": {"text": options.x_label}}
+        layout["yaxis"] = {"title": {"text": f"{options.function}({options.x_label})"}}
         if options.y:
             layout["yaxis"]["range"] = list(options.y)
         t = self._tangent(options, result)

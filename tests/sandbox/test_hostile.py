@@ -18,6 +18,7 @@ from app.kernel.sandbox import kernel_code_paths, sandbox_identity, zygote_envir
 from app.kernel.supervisor import IDLE_CPU_STRIKES, WATCH_INTERVAL_S, Kernel, Supervisor
 from app.protocol import KEvaluated, KExec, KExecDone, KProgress
 from sandbox.kit import (
+    CELL_S,
     MEMORY_MB,
     OUTPUT_LIMIT,
     SECRET,
@@ -152,7 +153,7 @@ async def test_infinite_loop_in_cell(kernel: Kernel, sup: Supervisor) -> None:
     start = time.monotonic()
     reply = await run(kernel, "n = 0\nwhile True:\n    n += 1", sup=sup)
     assert reply.interrupted and reply.error.startswith(TIMED_OUT)
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < CELL_S + 1.5  # the deadline, then one interrupt
     assert int(await run_ok(kernel, "print(n)")) > 0  # interrupted, not killed: state is kept
 
 

@@ -1,0 +1,121 @@
+# Descent: interactive lessons, each learner's code in its own sandboxed kernel.
+#
+#   docker build -t descent .                                  # CPU torch (the default)
+#   docker build --build-arg TORCH_VARIANT=cu128 -t descent:cuda .
+#   docker build --build-arg EXTRA_CA_CERTS="$(cat corp-root.pem)" -t descent .
+#
+# Run it with the options the sandbox needs (deploy/README.md says why each is needed):
+#
+#   docker run -d --name descent -p 8000:8000 -v descent-data:/data \
+#     --security-opt seccomp=deploy/seccomp-userns.json \
+#     --security-opt systempaths=unconfined \
+#     --cap-drop ALL --security-opt no-new-privileges descent
+#
+# Without them the server still starts, names the missing sandbox layer on every page and in
+# /healthz, and refuses to run learner code.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --------------------------------------------------------------------------------------------
+# Extra CA certificates, for networks that intercept TLS. Either or both:
+#   --build-arg EXTRA_CA_CERTS="$(cat a.pem b.pem)"   PEM text (one or more certificates)
+#   deploy/certs/*.crt or *.pem                        PEM files in the build context
+# Both stages trust them: pip through PIP_CERT, npm through NODE_EXTRA_CA_CERTS.
+FROM ${PYTHON_IMAGE} AS certs
+ARG EXTRA_CA_CERTS=""
+COPY deploy/ /tmp/deploy/
+RUN set -eu; \
+    dest=/usr/local/share/ca-certificates/descent; \
+    mkdir -p "$dest"; \
+    n=0; \
+    for f in /tmp/deploy/certs/*.crt /tmp/deploy/certs/*.pem; do \
+        [ -f "$f" ] || continue; \
+        n=$((n + 1)); \
+        cp "$f" "$dest/context-$n.crt"; \
+    done; \
+    if [ -n "$EXTRA_CA_CERTS" ]; then \
+        printf '%s\n' "$EXTRA_CA_CERTS" > "$dest/build-arg.crt"; \
+    fi; \
+    update-ca-certificates; \
+    rm -rf /tmp/deploy
+
+# --------------------------------------------------------------------------------------------
+# The front-end bundle (CodeMirror, KaTeX): static/build/.
+FROM ${NODE_IMAGE} AS frontend
+COPY --from=certs /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/descent-ca-bundle.crt
+ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/descent-ca-bundle.crt \
+    npm_config_update_notifier=false
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY scripts/build_frontend.mjs scripts/
+COPY static/src/ static/src/
+RUN node scripts/build_frontend.mjs
+
+# --------------------------------------------------------------------------------------------
+# The server.
+FROM ${PYTHON_IMAGE} AS runtime
+
+# bubblewrap and libseccomp are two of the sandbox's layers; tini reaps and forwards signals.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        bubblewrap libseccomp2 ca-certificates tini \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY --from=certs /usr/local/share/ca-certificates/descent/ /usr/local/share/ca-certificates/descent/
+RUN update-ca-certificates
+
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+RUN python -m venv /opt/venv
+
+# torch first, in its own layer: the largest download, and it changes least. Keep the version in
+# step with pyproject.toml. TORCH_VARIANT picks the wheel index: cpu (the default), or a CUDA
+# tag that download.pytorch.org publishes for this version (cu126, cu128, ...).
+# TORCH_INDEX_URL replaces the whole index (a mirror).
+ARG TORCH_VARIANT=cpu
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/${TORCH_VARIANT}
+RUN pip install --index-url "$TORCH_INDEX_URL" "torch==2.13.0"
+
+# The other dependencies, read from pyproject.toml, so that editing the code does not
+# reinstall them.
+WORKDIR /opt/descent
+COPY pyproject.toml README.md ./
+RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps) + '\n')" \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# The app. It runs from this folder, which holds the lessons, templates and static files
+# (app/config.py finds them beside the package), so it is installed in editable mode: the venv,
+# which the sandbox binds read-only for every kernel, gets only a path to it, not a copy of the
+# server's code.
+COPY . .
+COPY --from=frontend /src/static/build/ static/build/
+RUN pip install --no-deps -e . \
+    && python -m compileall -q app \
+    && chmod -R a+rX /opt/descent /opt/venv
+
+RUN groupadd --system --gid 10001 descent \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /home/descent --create-home \
+        --shell /usr/sbin/nologin descent \
+    && install -d -o 10001 -g 10001 -m 0750 /data
+
+ENV DESCENT_HOST=0.0.0.0 \
+    DESCENT_DATA_DIR=/data
+VOLUME /data
+EXPOSE 8000
+USER 10001:10001
+
+# Healthy when the server answers and the sandbox is not refusing learner code (the log and
+# every page name the missing layer; deploy/README.md says which run option brings it back).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import json, os, sys, urllib.request; h = json.load(urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('DESCENT_PORT', '8000'), timeout=4)); ok = h.get('sandbox') != 'refused'; ok or print('sandbox refused, missing:', ', '.join(h.get('missing_layers', []))); sys.exit(0 if ok else 1)"]
+
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["python", "-m", "app"]

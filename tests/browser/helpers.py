@@ -1,0 +1,245 @@
+"""What the lesson browser tests do over and over, as a learner would: open a lesson and wait for
+its kernel, type code into an editor, press Run or Check, move a slider with the keyboard, and
+read what the page shows (outputs, readouts, plot data, messages).
+
+Every wait is for a condition on the page, with a generous timeout: the test machine is shared,
+and a lesson's first load starts a kernel and runs all of its cells."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from live_server import LiveServer
+
+WAIT_MS = 30_000
+"""Most waits: a slider move, a Run, a Check, a training frame."""
+LOAD_MS = 90_000
+"""A lesson's first load: kernel start plus every cell (torch and sklearn lessons train)."""
+
+# Plot data as plain lists (plotly keeps typed arrays and arrays of rows; both are copied).
+READ_PLOT = """sel => {
+  const div = document.querySelector(sel);
+  const row = (r) => (r != null && typeof r === "object" ? Array.from(r) : r);
+  const list = (v) => (v == null ? null : Array.from(v, row));
+  return (div.data || []).map((t) => ({
+    name: t.name ?? null, type: t.type ?? null, x: list(t.x), y: list(t.y), z: list(t.z),
+  }));
+}"""
+
+# Every plot of the page drawn (or showing why not), the kernel idle, every cell done.
+LESSON_SETTLED = """() => {
+  if (document.body.dataset.kernel !== "idle") return false;
+  for (const div of document.querySelectorAll("[data-plot]")) {
+    const id = div.dataset.plotId;
+    const err = document.querySelector(`[data-plot-error="${id}"]`);
+    const drawn = Boolean(div.data && div.data.length);
+    if (!drawn && (!err || err.hidden)) return false;
+  }
+  for (const out of document.querySelectorAll("[data-output]")) {
+    if (out.dataset.ok === "") return false;  // a Run still going
+  }
+  return true;
+}"""
+
+# A lesson page's problems as the learner sees them.
+PAGE_PROBLEMS = """() => {
+  const shown = (el) => el && !el.hidden && el.textContent.trim() !== "";
+  const problems = [];
+  const msg = document.getElementById("page-message");
+  if (shown(msg)) problems.push(`page message: ${msg.textContent.trim()}`);
+  for (const el of document.querySelectorAll("[data-plot-error]")) {
+    if (shown(el)) problems.push(`plot ${el.dataset.plotError}: ${el.textContent.trim()}`);
+  }
+  for (const out of document.querySelectorAll("[data-output]")) {
+    if (out.dataset.ok === "false") problems.push(`cell ${out.dataset.output}: ${out.textContent.trim()}`);
+  }
+  for (const div of document.querySelectorAll("[data-plot]")) {
+    if (!(div.data && div.data.length)) problems.push(`plot ${div.dataset.plotId} not drawn`);
+  }
+  return problems;
+}"""
+
+# The readouts under a plot, "label = value   ·   label = value", as {label: number}.
+READOUTS = """plot => {
+  const box = document.querySelector(`[data-readouts="${plot}"]`);
+  const out = {};
+  for (const part of (box ? box.textContent : "").split("·")) {
+    const i = part.lastIndexOf("=");
+    if (i > 0) out[part.slice(0, i).trim()] = Number(part.slice(i + 1));
+  }
+  return out;
+}"""
+
+READOUT_IS = (
+    """([plot, label, want, tol]) => {
+  const read = """
+    + READOUTS
+    + """;
+  const got = read(plot)[label];
+  return got !== undefined && Math.abs(got - want) <= tol * Math.max(1, Math.abs(want));
+}"""
+)
+
+EDITOR_TEXT = """cell => {
+  const lines = document.querySelectorAll(`[data-editor="${cell}"] .cm-content .cm-line`);
+  return Array.from(lines, (l) => l.textContent).join("\\n");
+}"""
+
+
+def open_lesson(page: Any, server: LiveServer, slug: str) -> None:
+    """Open a lesson as a new learner and wait until its kernel ran every cell and drew every
+    plot."""
+    page.goto(f"{server.url}/lessons/{slug}")
+    page.wait_for_function(LESSON_SETTLED, timeout=LOAD_MS)
+
+
+def problems(page: Any) -> list[str]:
+    """Visible plot errors, failed cells, undrawn plots and page messages."""
+    return list(page.evaluate(PAGE_PROBLEMS))
+
+
+def open_clean_lesson(page: Any, server: LiveServer, slug: str) -> None:
+    """Open a lesson and check it came up whole: every plot drawn, no error anywhere."""
+    open_lesson(page, server, slug)
+    found = problems(page)
+    assert not found, f"{slug} loaded with problems:\n" + "\n".join(found)
+    assert (
+        page.locator("[data-cell][data-ready=true]").count() == page.locator("[data-cell]").count()
+    )
+
+
+def read_plot(page: Any, plot: str) -> list[dict[str, Any]]:
+    """The traces of plot `plot` (its id in the lesson), as plain lists."""
+    return list(page.evaluate(READ_PLOT, f"#plot-{plot}"))
+
+
+def readouts(page: Any, plot: str) -> dict[str, float]:
+    return dict(page.evaluate(READOUTS, plot))
+
+
+def wait_for_readout(page: Any, plot: str, label: str, want: float, tol: float = 1e-4) -> None:
+    """Wait until the readout `label` under `plot` shows `want` (to its five shown digits)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(READOUT_IS, arg=[plot, label, want, tol], timeout=WAIT_MS)
+    except PlaywrightTimeout:
+        raise AssertionError(
+            f"the readout {label!r} under {plot} never showed {want:.6g}; "
+            f"it shows {readouts(page, plot)}"
+        ) from None
+
+
+def wait_for_readouts(page: Any, plot: str, condition: str, arg: Any = None) -> None:
+    """Wait until `condition`, a JS function of (readouts, arg), holds for the readouts under
+    `plot`."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    script = f"([plot, arg]) => ({condition})(({READOUTS})(plot), arg)"
+    try:
+        page.wait_for_function(script, arg=[plot, arg], timeout=WAIT_MS)
+    except PlaywrightTimeout:
+        raise AssertionError(
+            f"the readouts under {plot} never met {condition} (arg {arg}); "
+            f"they show {readouts(page, plot)}"
+        ) from None
+
+
+def wait_for(page: Any, script: str, arg: Any = None, timeout: int = WAIT_MS) -> Any:
+    return page.wait_for_function(script, arg=arg, timeout=timeout)
+
+
+def press(page: Any, slider: str, key: str, times: int = 1) -> None:
+    """Focus a slider and press a key, as a keyboard user does."""
+    page.focus(f"input[type=range][data-slider='{slider}']")
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
+def editor_text(page: Any, cell: str) -> str:
+    return str(page.evaluate(EDITOR_TEXT, cell))
+
+
+def replace_code(page: Any, cell: str, code: str, typing: bool = True) -> None:
+    """Select everything in a cell's editor and write `code` in its place.
+
+    With `typing`, key by key as a learner types: after each Enter the editor indents by itself,
+    so that indentation is selected (Shift+Home) and replaced by the line as written. Without,
+    the text goes in as one insertion, as a paste does.
+    """
+    content = page.locator(f"[data-editor='{cell}'] .cm-content")
+    content.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    if typing:
+        for i, line in enumerate(code.split("\n")):
+            if i:
+                page.keyboard.press("Enter")
+                page.keyboard.press("Shift+Home")
+            if line:
+                page.keyboard.type(line)
+            else:
+                page.keyboard.press("Delete")
+    else:
+        page.keyboard.insert_text(code)
+    shown = editor_text(page, cell)
+    assert shown == code, f"the editor of {cell} holds\n{shown}\ninstead of\n{code}"
+
+
+def run_cell(page: Any, cell: str) -> tuple[bool, str]:
+    """Press Run and wait for the cell's output and for the plots it redraws. Returns whether the
+    cell ran without error, and the output text."""
+    page.click(f"[data-run='{cell}']")
+    out = f"[data-output='{cell}']"
+    page.wait_for_function(
+        "sel => { const o = document.querySelector(sel); return o.dataset.ok === 'true' || "
+        "o.dataset.ok === 'false'; }",
+        arg=out,
+        timeout=WAIT_MS,
+    )
+    page.wait_for_function("document.body.dataset.kernel === 'idle'", timeout=WAIT_MS)
+    box = page.locator(out)
+    return box.get_attribute("data-ok") == "true", str(box.inner_text())
+
+
+def output_text(page: Any, cell: str, kind: str = "stdout") -> str:
+    pre = page.locator(f"[data-output='{cell}'] pre.{kind}")
+    return str(pre.inner_text()) if pre.count() else ""
+
+
+def check_exercise(page: Any, exercise: str) -> tuple[bool, str]:
+    """Press "Check my code" and wait for the verdict: (passed, message)."""
+    verdict = f"[data-verdict='{exercise}']"
+    page.click(f"[data-check='{exercise}']")
+    page.wait_for_function(
+        "sel => { const t = document.querySelector(sel).textContent; "
+        "return t !== '' && t !== 'Checking…'; }",
+        arg=verdict,
+        timeout=WAIT_MS,
+    )
+    box = page.locator(verdict)
+    return box.get_attribute("data-passed") == "true", str(box.inner_text())
+
+
+def shown_hints(page: Any, exercise: str) -> list[str]:
+    return [
+        str(t).strip()
+        for t in page.locator(f"[data-hints='{exercise}'] li:not([hidden])").all_inner_texts()
+    ]
+
+
+def plot_error(page: Any, plot: str) -> str:
+    """The message beside a plot, or "" when it is hidden."""
+    el = page.locator(f"[data-plot-error='{plot}']")
+    return "" if el.is_hidden() else str(el.inner_text()).strip()
+
+
+def wait_for_plot_error(page: Any, plot: str, shown: bool = True) -> str:
+    state = "visible" if shown else "hidden"
+    page.locator(f"[data-plot-error='{plot}']").wait_for(state=state, timeout=WAIT_MS)
+    return plot_error(page, plot)
+
+
+def isclose(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-9) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
