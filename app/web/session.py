@@ -35,6 +35,7 @@ from app.protocol import (
     Output,
     PatchMsg,
     PlotProblem,
+    Progress,
     Ready,
     Run,
     ServerMessage,
@@ -209,6 +210,7 @@ class Session:
                     KExec(next(self.ids), cid, code, limit),
                     self.settings.cell_timeout_s,
                     f"{self.settings.cell_timeout_s:g} seconds",
+                    on_progress=lambda p: self.send(Progress(cid, p.done, p.total, p.label)),
                 )
         except KernelDied as err:
             await self.send(Output(cid, False, error=err.message, seq=seq))
@@ -325,7 +327,7 @@ class Session:
                     break
                 await asyncio.sleep(max(0.0, self.frame_s - (loop.time() - start)))
         finally:
-            self.stopping.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self.stopping.discard(asyncio.current_task())
             if self.playing.get(plot.id) is asyncio.current_task():
                 del self.playing[plot.id]
                 await self.send(TrainState(plot.id, False))

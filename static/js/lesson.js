@@ -93,7 +93,8 @@ const handlers = {
     showReadouts(msg.plot, msg.readouts);
   },
   plot_error(msg) { plotError(msg.plot, msg.message); },
-  output(msg) { cells.showOutput(msg); },
+  output(msg) { progressShown.delete(msg.cell); cells.showOutput(msg); },
+  progress(msg) { showProgress(msg); },
   check_result(msg) {
     const v = document.querySelector(`[data-verdict="${msg.exercise}"]`);
     v.innerHTML = withCode(msg.message);
@@ -115,6 +116,40 @@ const handlers = {
 function withCode(text) {
   const esc = text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
   return esc.replace(/`([^`]+)`/g, "<code>$1</code>");
+}
+
+// Long work in a cell calls progress(done, total): a bar, the count and the time left.
+const progressShown = new Map();
+function showProgress(msg) {
+  const box = document.querySelector(`[data-output="${msg.cell}"]`);
+  if (!box) return;
+  const now = performance.now();
+  let state = progressShown.get(msg.cell);
+  if (!state || msg.done < state.done) {
+    state = { start: now, done: msg.done, first: msg.done };
+    progressShown.set(msg.cell, state);
+    box.textContent = "";
+    const bar = document.createElement("progress");
+    const text = document.createElement("span");
+    text.className = "progress-text";
+    box.append(bar, text);
+  }
+  state.done = msg.done;
+  const bar = box.querySelector("progress");
+  const text = box.querySelector(".progress-text");
+  if (!bar || !text) return;
+  let words = msg.label ? `${msg.label}: ` : "";
+  if (msg.total > 0) {
+    bar.max = msg.total;
+    bar.value = msg.done;
+    words += `${msg.done} of ${msg.total}`;
+    const rate = (msg.done - state.first) / ((now - state.start) / 1000);
+    if (rate > 0 && msg.done < msg.total) words += `, about ${Math.ceil((msg.total - msg.done) / rate)} s left`;
+  } else {
+    bar.removeAttribute("value");
+    words += `${msg.done}`;
+  }
+  text.textContent = ` ${words} (press Stop to end it)`;
 }
 
 function revealHint(id) {
