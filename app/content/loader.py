@@ -16,6 +16,7 @@ import yaml
 from markdown_it.token import Token
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app.content.check_names import check_names
 from app.content.model import (
     Block,
     Catalogue,
@@ -228,10 +229,8 @@ class _Builder:
             raise self.fail(
                 line, f"exercise {arg!r}: no code cell {spec.cell!r} is declared above it"
             )
-        from app.kernel.check_registry import CHECKS
-
-        if spec.check not in CHECKS:
-            known = ", ".join(sorted(CHECKS))
+        if spec.check not in check_names():
+            known = ", ".join(sorted(check_names()))
             raise self.fail(
                 line, f"exercise {arg!r}: unknown check {spec.check!r} (known: {known})"
             )

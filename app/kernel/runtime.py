@@ -131,14 +131,12 @@ class Runtime:
     def progress(self, done: float, total: float = 0.0, label: str = "") -> None:
         """Learner code reports long work: `progress(epoch + 1, epochs)`. At most ten a second."""
         now = time.monotonic()
-        finished = total and done >= total
-        if not finished and now - self.last_progress < 0.1:
-            return
+        if now - self.last_progress < 0.1:
+            return  # the cell's output replaces the bar anyway when it ends
         self.last_progress = now
         self.send(KProgress(self.current, float(done), float(total), str(label)[:80]))
 
     def exec_cell(self, req: KExec) -> KernelReply:
-        self.current = req.id
         out, err = CappedText(req.output_limit), CappedText(req.output_limit)
         name = cell_filename(req.cell)
         linecache.cache[name] = (len(req.code), None, req.code.splitlines(True), name)
@@ -265,8 +263,19 @@ def serve(sock: socket.socket, device: str) -> None:
             req = request_decoder.decode(payload)
         except msgspec.DecodeError:
             return
+        runtime.current = req.id
         try:
             reply = runtime.handlers[type(req)](req)
         except KeyboardInterrupt:
-            continue
+            reply = interrupted(req)
         send_frame(sock, reply_encoder.encode(reply))
+
+
+def interrupted(req: Any) -> KernelReply:
+    """The reply to a request whose handler was interrupted outside learner code."""
+    words = "Stopped: the request was interrupted."
+    if isinstance(req, KExec):
+        return KExecDone(req.id, False, "", "", words, 0, False, True)
+    if isinstance(req, KCheck):
+        return KChecked(req.id, False, words)
+    return KEvaluated(req.id, {}, {}, words)

@@ -136,6 +136,7 @@ def zygote_environment() -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
         "MALLOC_ARENA_MAX": "2",
+        "JOBLIB_MULTIPROCESSING": "0",  # scikit-learn: no worker processes (and no warning)
         "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
     }
 

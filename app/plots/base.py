@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import inspect
 import weakref
 from collections.abc import Callable, Mapping
@@ -94,10 +95,8 @@ def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter] | None:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return None
-    try:
+    with contextlib.suppress(TypeError):  # not weak-referenceable: just don't cache
         _SIGNATURES[fn] = params
-    except TypeError:
-        pass  # not weak-referenceable (e.g. some builtins): just don't cache
     return params
 
 

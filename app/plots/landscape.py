@@ -10,8 +10,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from app.engine.gradients import autograd_gradient, relative_error
-from app.engine.grid import GridError, evaluate_grid
 from app.plots.base import (
     Figure,
     Options,
@@ -57,6 +55,9 @@ class LandscapeKind(PlotKind):
     def evaluate(
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
+        from app.engine.gradients import autograd_gradient, relative_error  # torch, kernel only
+        from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
+
         assert isinstance(options, LandscapeOptions)
         loss = learner_function(ns, options.function)
         names = list(values)

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from app.engine.grid import GridError, evaluate_grid
 from app.plots.base import (
     Figure,
     Options,
@@ -66,6 +65,8 @@ class RaceKind(PlotKind):
     def evaluate(
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
+        from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
+
         assert isinstance(options, RaceOptions)
         if options.paths:
             fn = learner_function(ns, options.paths)

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from app.engine.gradients import central_difference
 from app.plots.base import (
     Figure,
     Options,
@@ -44,6 +43,8 @@ class TangentKind(PlotKind):
     def evaluate(
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
+        from app.engine.gradients import central_difference  # torch, kernel only
+
         assert isinstance(options, TangentOptions)
         if len(values) != 1:
             raise PlotError("A tangent plot needs exactly one slider: the position x.")

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from app.engine.grid import GridError, evaluate_grid
 from app.plots.base import (
     Figure,
     Options,
@@ -91,6 +90,8 @@ class TrainingKind(PlotKind):
     def evaluate(
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
+        from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
+
         assert isinstance(options, TrainingOptions)
         assert isinstance(ns, dict)
         state = self._state(ns, options)

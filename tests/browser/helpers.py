@@ -52,7 +52,8 @@ PAGE_PROBLEMS = """() => {
     if (shown(el)) problems.push(`plot ${el.dataset.plotError}: ${el.textContent.trim()}`);
   }
   for (const out of document.querySelectorAll("[data-output]")) {
-    if (out.dataset.ok === "false") problems.push(`cell ${out.dataset.output}: ${out.textContent.trim()}`);
+    const cell = out.dataset.output;
+    if (out.dataset.ok === "false") problems.push(`cell ${cell}: ${out.textContent.trim()}`);
   }
   for (const div of document.querySelectorAll("[data-plot]")) {
     if (!(div.data && div.data.length)) problems.push(`plot ${div.dataset.plotId} not drawn`);
@@ -109,8 +110,16 @@ def open_clean_lesson(page: Any, server: LiveServer, slug: str) -> None:
     )
 
 
+def next_frames(page: Any) -> None:
+    """Wait two animation frames: the page applies plot patches on the next frame after they
+    arrive (readouts at once), so after this the plots show what the readouts say."""
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def read_plot(page: Any, plot: str) -> list[dict[str, Any]]:
-    """The traces of plot `plot` (its id in the lesson), as plain lists."""
+    """The traces of plot `plot` (its id in the lesson), as plain lists, once pending patches
+    are drawn."""
+    next_frames(page)
     return list(page.evaluate(READ_PLOT, f"#plot-{plot}"))
 
 
