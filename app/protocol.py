@@ -205,6 +205,13 @@ class KEvaluate(msgspec.Struct, tag="eval", array_like=True):
     whole: bool = True
 
 
+class KEvaluateMany(msgspec.Struct, tag="eval_many", array_like=True):
+    """Several plots fed by the same slider move, in one round trip."""
+
+    id: int
+    items: list[KEvaluate]
+
+
 class KCheck(msgspec.Struct, tag="check", array_like=True):
     id: int
     exercise: str
@@ -223,7 +230,7 @@ class KTrain(msgspec.Struct, tag="train", array_like=True):
     reset: bool
 
 
-KernelRequest = KExec | KEvaluate | KCheck | KTrain
+KernelRequest = KExec | KEvaluate | KEvaluateMany | KCheck | KTrain
 
 # --------------------------------------------------------------------------- kernel -> server
 
@@ -255,6 +262,15 @@ class KEvaluated(msgspec.Struct, tag="evaluated", array_like=True, forbid_unknow
     texts: dict[str, list[str]] = {}
 
 
+class KEvaluatedMany(
+    msgspec.Struct, tag="evaluated_many", array_like=True, forbid_unknown_fields=True
+):
+    """One result per plot of a KEvaluateMany, in the same order."""
+
+    id: int
+    results: list[KEvaluated]
+
+
 class KChecked(msgspec.Struct, tag="checked", array_like=True, forbid_unknown_fields=True):
     id: int
     passed: bool
@@ -276,7 +292,7 @@ class KProgress(msgspec.Struct, tag="progress", array_like=True, forbid_unknown_
     label: str
 
 
-KernelReply = KHello | KExecDone | KEvaluated | KChecked | KFailed | KProgress
+KernelReply = KHello | KExecDone | KEvaluated | KEvaluatedMany | KChecked | KFailed | KProgress
 
 
 def _plain(value: Any) -> Any:

@@ -200,11 +200,14 @@ class Learner:
                 if msg.get("state") in ("dead", "full", "refused"):
                     raise SystemExit(f"a learner's kernel did not start: {msg}")
 
-    async def drive(self, tally: Tally, until: float, think: float, echo: bool) -> None:
-        next_run = time.monotonic() + self.rng.uniform(2, 6)
+    async def drive(
+        self, tally: Tally, until: float, think: float, echo: bool, run_every: float
+    ) -> None:
+        runs = run_every > 0 and not echo
+        next_run = time.monotonic() + self.rng.uniform(0.4, 1.2) * run_every if runs else math.inf
         while time.monotonic() < until:
             try:
-                if not echo and time.monotonic() >= next_run:
+                if time.monotonic() >= next_run:
                     self.seq += 1
                     run = {"type": "run", "cell": "model", "code": CODE, "seq": self.seq}
                     await self.ws.send(json.dumps(run))
@@ -212,7 +215,7 @@ class Learner:
                         tally, lambda m: m.get("type") == "status" and m["state"] == "idle"
                     )
                     tally.runs += 1
-                    next_run = time.monotonic() + self.rng.uniform(4, 6)
+                    next_run = time.monotonic() + self.rng.uniform(0.8, 1.2) * run_every
                     del out
                 self.seq += 1
                 seq = self.seq
@@ -295,7 +298,9 @@ async def run(args: argparse.Namespace) -> None:
         watcher = asyncio.create_task(watch())
         class_tally = Tally()
         until = time.monotonic() + seconds
-        await asyncio.gather(*(lr.drive(class_tally, until, think, echo=False) for lr in learners))
+        await asyncio.gather(
+            *(lr.drive(class_tally, until, think, False, args.run_every_s) for lr in learners)
+        )
         watcher.cancel()
         await view.close()
         for learner in learners:
@@ -310,7 +315,7 @@ async def run(args: argparse.Namespace) -> None:
             for i in range(n)
         ]
         until = time.monotonic() + seconds
-        await asyncio.gather(*(e.drive(echo_tally, until, think, echo=True) for e in echoes))
+        await asyncio.gather(*(e.drive(echo_tally, until, think, True, 0) for e in echoes))
         for e in echoes:
             await e.ws.close()
     report(args, class_tally, echo_tally, landscape, opened_s)
@@ -330,7 +335,8 @@ def report(
 
     print(
         f"Descent classroom bench: {args.learners} learners, {args.seconds} s each phase, "
-        f"think {args.think_ms} ms between moves, lesson {LESSON}, {os.cpu_count()} CPUs"
+        f"think {args.think_ms} ms between moves, Run every {args.run_every_s} s, lesson {LESSON}, "
+        f"{os.cpu_count()} CPUs"
     )
     print(f"  all {args.learners} kernels open and drawn in {opened_s:.1f} s\n")
     header = (
@@ -365,6 +371,12 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think-ms", type=float, default=100, help="pause between two moves")
+    parser.add_argument(
+        "--run-every-s",
+        type=float,
+        default=5,
+        help="each learner presses Run this often (0: never)",
+    )
     parser.add_argument("--quick", action="store_true", help="20 learners for 10 s")
     args = parser.parse_args()
     if args.quick:

@@ -11,6 +11,7 @@
 #   SMOKE_SKIP_BUILD=1    run an image built before instead of building it
 #   SMOKE_BUILD_ARGS      extra arguments for the build, e.g. "--build-arg TORCH_VARIANT=cpu"
 #   SMOKE_RUN_ARGS        extra arguments for the run, e.g. "--security-opt apparmor=descent"
+#   SMOKE_SECCOMP         seccomp profile for the run (default: deploy/seccomp-userns.json)
 #   SMOKE_SANDBOX         sandbox state /healthz must report: strict (default), weak or any
 #   SMOKE_TIMEOUT_S       seconds to wait for /healthz and for the kernel (default: 180)
 #   SMOKE_KEEP=1          leave the container running (and print its name) when done
@@ -20,6 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 IMAGE="${SMOKE_IMAGE:-descent:smoke}"
 EXPECT="${SMOKE_SANDBOX:-strict}"
 TIMEOUT="${SMOKE_TIMEOUT_S:-180}"
+SECCOMP="${SMOKE_SECCOMP:-$ROOT/deploy/seccomp-userns.json}"
 NAME="descent-smoke-$$"
 
 say() { printf 'smoke: %s\n' "$*"; }
@@ -80,7 +82,7 @@ trap cleanup EXIT
 # The options of deploy/README.md: the seccomp profile that allows user namespaces, /proc
 # unmasked so the sandbox can mount its own, no capabilities, no privilege gain.
 run=("$ENGINE" run -d --name "$NAME" -p 127.0.0.1::8000
-  --security-opt "seccomp=$ROOT/deploy/seccomp-userns.json"
+  --security-opt "seccomp=$SECCOMP"
   --security-opt systempaths=unconfined
   --security-opt no-new-privileges
   --cap-drop ALL)

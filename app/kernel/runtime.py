@@ -27,6 +27,8 @@ from app.protocol import (
     KernelReply,
     KEvaluate,
     KEvaluated,
+    KEvaluatedMany,
+    KEvaluateMany,
     KExec,
     KExecDone,
     KHello,
@@ -124,6 +126,7 @@ class Runtime:
         self.handlers: dict[type[Any], Callable[[Any], KernelReply]] = {
             KExec: self.exec_cell,
             KEvaluate: self.evaluate,
+            KEvaluateMany: self.evaluate_many,
             KCheck: self.check,
             KTrain: self.train,
         }
@@ -173,6 +176,14 @@ class Runtime:
             return result
 
         return self._plot_call(req.id, req.kind, req.options, compute)
+
+    def evaluate_many(self, req: KEvaluateMany) -> KernelReply:
+        results = []
+        for item in req.items:
+            reply = self.evaluate(msgspec.structs.replace(item, id=req.id))
+            assert isinstance(reply, KEvaluated)
+            results.append(reply)
+        return KEvaluatedMany(req.id, results)
 
     def train(self, req: KTrain) -> KernelReply:
         def compute(kind: PlotKind, options: Options) -> Result:
@@ -278,4 +289,6 @@ def interrupted(req: Any) -> KernelReply:
         return KExecDone(req.id, False, "", "", words, 0, False, True)
     if isinstance(req, KCheck):
         return KChecked(req.id, False, words)
+    if isinstance(req, KEvaluateMany):
+        return KEvaluatedMany(req.id, [KEvaluated(req.id, {}, {}, words) for _ in req.items])
     return KEvaluated(req.id, {}, {}, words)

@@ -38,6 +38,8 @@ from app.protocol import (
     KernelReply,
     KernelRequest,
     KEvaluated,
+    KEvaluatedMany,
+    KEvaluateMany,
     KExec,
     KExecDone,
     KFailed,
@@ -142,6 +144,13 @@ def reply_problem(req: KernelRequest, reply: KernelReply) -> str:
     rid = getattr(reply, "id", None)
     if rid != req.id:
         return f"a reply to request {rid} while request {req.id} was asked"
+    if isinstance(reply, KEvaluatedMany):
+        if not isinstance(req, KEvaluateMany) or len(reply.results) != len(req.items):
+            return "a batch reply that does not match its request"
+        for item, result in zip(req.items, reply.results, strict=True):
+            problem = reply_problem(msgspec.structs.replace(item, id=req.id), result)
+            if problem:
+                return problem
     if isinstance(reply, KEvaluated):
         for name, arr in reply.arrays.items():
             dims = arr.shape
@@ -171,6 +180,9 @@ def timed_out(reply: KernelReply, limit_words: str) -> KernelReply:
         return msgspec.structs.replace(reply, error=words)
     if isinstance(reply, KEvaluated) and reply.error:
         return msgspec.structs.replace(reply, error=words)
+    if isinstance(reply, KEvaluatedMany):
+        results = [timed_out(r, limit_words) for r in reply.results]
+        return msgspec.structs.replace(reply, results=results)
     if isinstance(reply, KChecked) and not reply.passed:
         return msgspec.structs.replace(reply, message=words)
     return reply

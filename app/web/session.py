@@ -29,6 +29,8 @@ from app.protocol import (
     KChecked,
     KEvaluate,
     KEvaluated,
+    KEvaluatedMany,
+    KEvaluateMany,
     KExec,
     KExecDone,
     KTrain,
@@ -289,10 +291,10 @@ class Session:
             await self.observer.values_changed(self, dict(self.values))
             if self.kernel and not self.starting.locked():
                 plots = [p for p in self.lesson.plots.values() if changed & set(p.sliders)]
-                for plot in plots:
-                    if self.pending:
-                        break  # newer values arrived: compute those instead
-                    await self._draw(plot, seq, whole=plot.id not in self.shown)
+                if len(plots) == 1:
+                    await self._draw(plots[0], seq, whole=plots[0].id not in self.shown)
+                elif plots:
+                    await self._draw_many(plots, seq)
 
     # ------------------------------------------------------------------ training
 
@@ -379,21 +381,46 @@ class Session:
                 return
             await self._draw(plot, seq, whole)
 
+    def _evaluate(self, plot: Plot, whole: bool) -> KEvaluate:
+        values = {name: self.values[name] for name in plot.sliders}
+        return KEvaluate(next(self.ids), plot.id, plot.kind, plot.options, values, whole)
+
     async def _draw(self, plot: Plot, seq: int, whole: bool) -> None:
         if not self.kernel:
             return
-        values = {name: self.values[name] for name in plot.sliders}
         try:
             reply = await self.kernel.request(
-                KEvaluate(next(self.ids), plot.id, plot.kind, plot.options, values, whole),
+                self._evaluate(plot, whole),
                 self.settings.call_timeout_s,
                 f"{self.settings.call_timeout_s:g} seconds",
             )
         except KernelDied as err:
             await self._lost(err)
             return
-        if not isinstance(reply, KEvaluated):
+        if isinstance(reply, KEvaluated):
+            await self._show(plot, reply, seq, whole)
+
+    async def _draw_many(self, plots: list[Plot], seq: int) -> None:
+        """Every plot a slider move changed, in one round trip to the kernel."""
+        if not self.kernel:
             return
+        wholes = [p.id not in self.shown for p in plots]
+        items = [self._evaluate(p, whole) for p, whole in zip(plots, wholes, strict=True)]
+        try:
+            reply = await self.kernel.request(
+                KEvaluateMany(next(self.ids), items),
+                self.settings.call_timeout_s,
+                f"{self.settings.call_timeout_s:g} seconds",
+            )
+        except KernelDied as err:
+            await self._lost(err)
+            return
+        if isinstance(reply, KEvaluatedMany):
+            for plot, whole, result in zip(plots, wholes, reply.results, strict=True):
+                await self._show(plot, result, seq, whole)
+
+    async def _show(self, plot: Plot, reply: KEvaluated, seq: int, whole: bool) -> None:
+        """A plot's numbers to the page: a whole figure, a patch, or the problem in words."""
         if reply.error:
             self.shown.discard(plot.id)
             await self.send(PlotProblem(plot.id, reply.error, seq))
