@@ -25,19 +25,19 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${PYTHON_IMAGE} AS certs
 ARG EXTRA_CA_CERTS=""
 COPY deploy/ /tmp/deploy/
+# Each certificate goes to a file of its own (update-ca-certificates hashes one per file).
 RUN set -eu; \
     dest=/usr/local/share/ca-certificates/descent; \
     mkdir -p "$dest"; \
-    n=0; \
-    for f in /tmp/deploy/certs/*.crt /tmp/deploy/certs/*.pem; do \
-        [ -f "$f" ] || continue; \
-        n=$((n + 1)); \
-        cp "$f" "$dest/context-$n.crt"; \
-    done; \
-    if [ -n "$EXTRA_CA_CERTS" ]; then \
-        printf '%s\n' "$EXTRA_CA_CERTS" > "$dest/build-arg.crt"; \
-    fi; \
+    { printf '%s\n' "$EXTRA_CA_CERTS"; \
+      cat /tmp/deploy/certs/*.crt /tmp/deploy/certs/*.pem 2>/dev/null || true; } \
+    | tr -d '\r' \
+    | awk -v dest="$dest" ' \
+        /-----BEGIN CERTIFICATE-----/ { n++; file = sprintf("%s/extra-%03d.crt", dest, n) } \
+        file { print > file } \
+        /-----END CERTIFICATE-----/ { close(file); file = "" }'; \
     update-ca-certificates; \
+    echo "extra CA certificates: $(ls "$dest" | wc -l)"; \
     rm -rf /tmp/deploy
 
 # --------------------------------------------------------------------------------------------
@@ -101,6 +101,18 @@ RUN pip install --no-deps -e . \
     && python -m compileall -q app \
     && chmod -R a+rX /opt/descent /opt/venv
 
+RUN printf '%s\n' \
+        '#!/opt/venv/bin/python' \
+        '"""Container health check: the server answers /healthz and runs learner code."""' \
+        'import json, os, sys, urllib.request' \
+        'url = "http://127.0.0.1:%s/healthz" % os.environ.get("DESCENT_PORT", "8000")' \
+        'health = json.load(urllib.request.urlopen(url, timeout=4))' \
+        'if health.get("sandbox") == "refused":' \
+        '    sys.exit("sandbox refused, missing: " + ", ".join(health.get("missing_layers", [])))' \
+        'print("ok, sandbox", health.get("sandbox"))' \
+        > /usr/local/bin/descent-healthcheck \
+    && chmod 0755 /usr/local/bin/descent-healthcheck
+
 RUN groupadd --system --gid 10001 descent \
     && useradd --system --uid 10001 --gid 10001 --home-dir /home/descent --create-home \
         --shell /usr/sbin/nologin descent \
@@ -112,10 +124,9 @@ VOLUME /data
 EXPOSE 8000
 USER 10001:10001
 
-# Healthy when the server answers and the sandbox is not refusing learner code (the log and
-# every page name the missing layer; deploy/README.md says which run option brings it back).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import json, os, sys, urllib.request; h = json.load(urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('DESCENT_PORT', '8000'), timeout=4)); ok = h.get('sandbox') != 'refused'; ok or print('sandbox refused, missing:', ', '.join(h.get('missing_layers', []))); sys.exit(0 if ok else 1)"]
+# Healthy when the server answers and the sandbox is not refusing learner code; when it is, the
+# check's output names the missing layer (deploy/README.md says which run option brings it back).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["descent-healthcheck"]
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["python", "-m", "app"]

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := bubblewrap libseccomp2 chromium chromium-driver fonts-dejavu-core
+DEBIAN_PACKAGES := bubblewrap libseccomp2 chromium chromium-driver fonts-dejavu-core postgresql
 
 .PHONY: setup run test lint system-packages frontend bench clean
 
@@ -24,7 +24,8 @@ static/build/.built: package.json package-lock.json scripts/build_frontend.mjs $
 	touch $@
 
 system-packages:
-	@if ! command -v bwrap >/dev/null || ! command -v chromium >/dev/null; then \
+	@if ! command -v bwrap >/dev/null || ! command -v chromium >/dev/null \
+	    || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES); \
 	fi

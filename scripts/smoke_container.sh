@@ -9,7 +9,9 @@
 #   SMOKE_ENGINE          docker or podman (default: the first that answers)
 #   SMOKE_IMAGE           image tag to build and run (default: descent:smoke)
 #   SMOKE_SKIP_BUILD=1    run an image built before instead of building it
-#   SMOKE_BUILD_ARGS      extra arguments for the build, e.g. "--build-arg TORCH_VARIANT=cpu"
+#   SMOKE_BUILD_ARGS      extra arguments for the build, split on spaces, e.g. "--network host"
+#   EXTRA_CA_CERTS, TORCH_VARIANT, TORCH_INDEX_URL
+#                         passed on to the build as build arguments when set (see Dockerfile)
 #   SMOKE_RUN_ARGS        extra arguments for the run, e.g. "--security-opt apparmor=descent"
 #   SMOKE_SECCOMP         seccomp profile for the run (default: deploy/seccomp-userns.json)
 #   SMOKE_SANDBOX         sandbox state /healthz must report: strict (default), weak or any
@@ -62,6 +64,11 @@ if [ "${SMOKE_SKIP_BUILD:-0}" != "1" ]; then
   build=("$ENGINE" build -t "$IMAGE")
   # podman's default OCI image format drops HEALTHCHECK; the docker format keeps it.
   [ "$ENGINE" = podman ] && build+=(--format docker)
+  # A build argument named without a value takes the value from the environment (PEM text of
+  # several lines included).
+  for arg in EXTRA_CA_CERTS TORCH_VARIANT TORCH_INDEX_URL; do
+    [ -n "${!arg:-}" ] && build+=(--build-arg "$arg")
+  done
   # shellcheck disable=SC2206  # word splitting of the extra arguments is intended
   [ -n "${SMOKE_BUILD_ARGS:-}" ] && build+=(${SMOKE_BUILD_ARGS})
   say "building $IMAGE: ${build[*]} $ROOT"

@@ -77,7 +77,12 @@ class TrainingKind(PlotKind):
         if not (math.isfinite(w) and math.isfinite(b)):
             return result
         loss = learner_function(ns, options.loss)
-        result["loss"] = float(as_float_array(loss(w, b), options.loss, ()))
+        try:
+            result["loss"] = float(as_float_array(loss(w, b), options.loss, ()))
+        except (OverflowError, FloatingPointError):
+            result["loss"] = math.inf  # diverging: the web process stops and says so
+        if not math.isfinite(result["loss"]):
+            return result
         if options.gradient and callable(ns.get(options.gradient)):
             g = as_float_array(ns[options.gradient](w, b), options.gradient, (2,))
             result["grad_w"], result["grad_b"] = float(g[0]), float(g[1])

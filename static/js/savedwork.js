@@ -9,7 +9,7 @@ const LABELS = {
   saved: "Saved",
   pending: "Unsaved changes…",
   saving: "Saving…",
-  conflict: "Not saved: this cell was changed in another tab or browser.",
+  conflict: "Not saved: changed in another tab or browser.",
   error: "Not saved yet (no connection?); retrying…",
   refused: "Not saved",
 };

@@ -82,9 +82,22 @@ READOUT_IS = (
 }"""
 )
 
+# The text of a cell's editor: CodeMirror's own document when it can be reached (its lines
+# outside the visible part are not in the DOM), else the lines on screen.
 EDITOR_TEXT = """cell => {
-  const lines = document.querySelectorAll(`[data-editor="${cell}"] .cm-content .cm-line`);
-  return Array.from(lines, (l) => l.textContent).join("\\n");
+  const content = document.querySelector(`[data-editor="${cell}"] .cm-content`);
+  const view = content && content.cmTile && content.cmTile.root && content.cmTile.root.view;
+  if (view) return view.state.doc.toString();
+  return Array.from(content.querySelectorAll(".cm-line"), (l) => l.textContent).join("\\n");
+}"""
+
+# Paste text into the focused editor, as Ctrl+V does (a paste event with the text on it).
+PASTE = """([cell, text]) => {
+  const content = document.querySelector(`[data-editor="${cell}"] .cm-content`);
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  const paste = {clipboardData: data, bubbles: true, cancelable: true};
+  content.dispatchEvent(new ClipboardEvent("paste", paste));
 }"""
 
 
@@ -175,7 +188,7 @@ def replace_code(page: Any, cell: str, code: str, typing: bool = True) -> None:
 
     With `typing`, key by key as a learner types: after each Enter the editor indents by itself,
     so that indentation is selected (Shift+Home) and replaced by the line as written. Without,
-    the text goes in as one insertion, as a paste does.
+    the text is pasted.
     """
     content = page.locator(f"[data-editor='{cell}'] .cm-content")
     content.click()
@@ -191,9 +204,14 @@ def replace_code(page: Any, cell: str, code: str, typing: bool = True) -> None:
             else:
                 page.keyboard.press("Delete")
     else:
-        page.keyboard.insert_text(code)
-    shown = editor_text(page, cell)
-    assert shown == code, f"the editor of {cell} holds\n{shown}\ninstead of\n{code}"
+        page.evaluate(PASTE, [cell, code])
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"([c, want]) => ({EDITOR_TEXT})(c) === want", arg=[cell, code])
+    except PlaywrightTimeout:
+        shown = editor_text(page, cell)
+        raise AssertionError(f"the editor of {cell} holds\n{shown}\ninstead of\n{code}") from None
 
 
 def run_cell(page: Any, cell: str) -> tuple[bool, str]:
@@ -248,6 +266,31 @@ def wait_for_plot_error(page: Any, plot: str, shown: bool = True) -> str:
     state = "visible" if shown else "hidden"
     page.locator(f"[data-plot-error='{plot}']").wait_for(state=state, timeout=WAIT_MS)
     return plot_error(page, plot)
+
+
+def with_solution(code: str, solution: str) -> str:
+    """The cell's code with each function or class the solution defines swapped for the
+    solution's version, as a learner fixes a function and keeps the rest of the cell. A solution
+    that defines none of the cell's functions replaces the whole cell."""
+    import ast
+
+    def blocks(text: str) -> dict[str, tuple[int, int]]:
+        found = {}
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                found[node.name] = (node.lineno - 1, int(node.end_lineno or node.lineno))
+        return found
+
+    mine, theirs = blocks(code), blocks(solution)
+    shared = [name for name in theirs if name in mine]
+    if not shared:
+        return solution
+    lines, new = code.split("\n"), solution.split("\n")
+    for name in sorted(shared, key=lambda n: mine[n][0], reverse=True):
+        start, end = mine[name]
+        first, last = theirs[name]
+        lines[start:end] = new[first:last]
+    return "\n".join(lines)
 
 
 def isclose(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-9) -> bool:

@@ -10,7 +10,10 @@ from pathlib import Path
 
 from live_server import LiveServer, free_port, start_server
 
+from classroom.kit import PASSWORD
+
 LESSON = "the-loss-landscape"
+MODEL = "def y(x, w, b):\n    return w * x + b\n"
 
 
 class Page:
@@ -73,3 +76,41 @@ def test_saved_work_survives_kill_9_and_a_restart(tmp_path: Path, database_url: 
         assert (status, body) == (200, {"version": 21})
     finally:
         again.stop()
+
+
+async def test_progress_still_pending_is_written_when_the_server_stops(tmp_path: Path) -> None:
+    from classroom.live import idle, join, new_room, sign_in, until
+
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = {"DESCENT_TEACHER_PASSWORD": PASSWORD}
+    server = start_server(log, port=port, env=env)
+    try:
+        teacher = sign_in(server)
+        room, code = new_room(teacher)
+        ada = join(server, code, "Ada")
+        ws = await ada.socket()
+        await ws.send(json.dumps({"type": "open", "cells": {}}))
+        await until(ws, idle)
+        run = {"type": "run", "cell": "model", "code": MODEL, "seq": 1}
+        await ws.send(json.dumps(run))
+        await until(ws, lambda m: m["type"] == "output" and m["seq"] == 1)
+        server.process.send_signal(signal.SIGTERM)  # at once: the run is still in the queue
+        server.process.wait(timeout=30)
+        await ws.close()
+    finally:
+        server.stop()
+    again = start_server(log, port=port, env=env)
+    try:
+        teacher.server = again
+        old = teacher.http
+        teacher.http = type(old)(base_url=again.url, cookies=old.cookies)
+        old.close()
+        roster = teacher.http.get(f"/api/teacher/rooms/{room}/roster").json()
+        (learner,) = roster["learners"]
+        assert learner["lessons"]["the-line"]["runs"] == 1
+        assert learner["lessons"]["the-line"]["opened"]
+    finally:
+        again.stop()
+        teacher.close()
+        ada.close()
