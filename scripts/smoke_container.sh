@@ -32,7 +32,12 @@ fail() { printf 'smoke: FAILED: %s\n' "$*" >&2; exit 1; }
 # ------------------------------------------------------------------ which engine
 
 engine_works() {
-  command -v "$1" >/dev/null 2>&1 && "$1" info >/dev/null 2>&1
+  command -v "$1" >/dev/null 2>&1 || return 1
+  if command -v timeout >/dev/null 2>&1; then
+    timeout 30 "$1" info >/dev/null 2>&1
+  else
+    "$1" info >/dev/null 2>&1
+  fi
 }
 
 ENGINE="${SMOKE_ENGINE:-}"

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from html_tree import Element, parse_html
 from live_server import ROOT
 
-from app.config import ROOT, Settings
+from app.config import Settings
 from app.content.loader import load_catalogue
 from app.content.model import Catalogue, Lesson
 from app.web.app import create_app

@@ -167,6 +167,16 @@ def test_a5_your_function_draws_the_line_and_the_check_names_your_mistake(
     assert solution.is_hidden()
 
 
+def test_a5_your_edit_survives_a_reload_and_draws_again(page: Any, server: LiveServer) -> None:
+    open_clean_lesson(page, server, "a-model-in-code")
+    replace_code(page, "model", "def y(x, w, b):\n    return w * x + b - 1")
+    page.locator("[data-save-state='model'][data-state='saved']").wait_for(timeout=WAIT_MS)
+    open_clean_lesson(page, server, "a-model-in-code")  # the same page, loaded again
+    assert editor_text(page, "model") == "def y(x, w, b):\n    return w * x + b - 1"
+    # The fresh kernel ran the saved code, not the lesson's.
+    wait_for_line(page, "my-line", lambda x: 0.5 * x + 1)
+
+
 def test_a5_a_typo_shows_a_traceback_with_the_editor_line(page: Any, server: LiveServer) -> None:
     open_clean_lesson(page, server, "a-model-in-code")
     replace_code(page, "model", "def y(x, w, b):\n    return w * x +")
