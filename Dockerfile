@@ -61,7 +61,8 @@ FROM ${PYTHON_IMAGE} AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         bubblewrap libseccomp2 ca-certificates tini \
-    && rm -rf /var/lib/apt/lists/*
+    && apt-get clean \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 
 COPY --from=certs /usr/local/share/ca-certificates/descent/ /usr/local/share/ca-certificates/descent/
 RUN update-ca-certificates
@@ -87,7 +88,9 @@ RUN pip install --index-url "$TORCH_INDEX_URL" "torch==2.13.0"
 # reinstall them.
 WORKDIR /opt/descent
 COPY pyproject.toml README.md ./
-RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps) + '\n')" \
+RUN grep -q '"torch==2.13.0"' pyproject.toml \
+        || { echo "pyproject.toml pins another torch: update the Dockerfile's torch line" >&2; exit 1; } \
+    && python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps) + '\n')" \
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
@@ -97,9 +100,10 @@ RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))
 # server's code.
 COPY . .
 COPY --from=frontend /src/static/build/ static/build/
+# (a+rX: the server's user must read it, whatever the umask of the checkout it came from.)
 RUN pip install --no-deps -e . \
     && python -m compileall -q app \
-    && chmod -R a+rX /opt/descent /opt/venv
+    && chmod -R a+rX /opt/descent
 
 RUN printf '%s\n' \
         '#!/opt/venv/bin/python' \

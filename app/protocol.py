@@ -324,6 +324,20 @@ class Limits(msgspec.Struct, array_like=True):
     namespaces: bool
     seccomp: bool
     device: str
+    #: A lesson's sandbox allowance (docs/sandbox.md, "Allowances"): worker processes the
+    #: kernel may fork (RLIMIT_NPROC rises by this many), and sockets on its own loopback.
+    processes: int = 0
+    loopback: bool = False
+
+
+class Allowance(msgspec.Struct, frozen=True):
+    """What one lesson's kernels may do beyond every other kernel (front matter `sandbox:`)."""
+
+    processes: int = 0
+    loopback: bool = False
+
+    def __bool__(self) -> bool:
+        return self.processes > 0 or self.loopback
 
 
 class ZSpawn(msgspec.Struct, tag="spawn", array_like=True):

@@ -34,10 +34,13 @@ from app.content.model import (
 )
 from app.content.render import markdown_parser, render_tokens
 from app.plots.registry import PLOT_KINDS
+from app.protocol import Allowance
 
 DIRECTIVE = re.compile(r"^\{(?P<kind>[a-z]+)\}\s*(?P<arg>\S*)\s*$")
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: The most worker processes a lesson's sandbox allowance may grant.
+MAX_WORKER_PROCESSES = 8
 
 
 class LessonError(Exception):
@@ -52,12 +55,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SandboxSpec(_Strict):
+    """A lesson's sandbox allowance (docs/sandbox.md, "Allowances"): worker processes its
+    kernels may fork, and sockets on their own loopback interface."""
+
+    processes: int = Field(default=0, ge=0, le=MAX_WORKER_PROCESSES)
+    loopback: bool = False
+
+
 class FrontMatter(_Strict):
     title: str = Field(min_length=1)
     slug: str
     track: str = Field(pattern=r"^[A-Z]$")
     order: int = Field(ge=0)
     summary: str = Field(min_length=1)
+    sandbox: SandboxSpec | None = None
 
 
 class SliderSpec(_Strict):
@@ -273,6 +285,8 @@ def load_lesson(path: Path) -> Lesson:
         raise LessonError(
             path, 1, f"front matter: slug {meta.slug!r} must be lowercase words joined by -"
         )
+    spec = meta.sandbox
+    allow = Allowance(spec.processes, spec.loopback) if spec is not None else None
     b = _Builder(path, text.splitlines(keepends=True))
     handlers = {"slider": b.slider, "code": b.code, "plot": b.plot, "exercise": b.exercise}
     for tok, m in _directives(tokens[1:]):
@@ -301,6 +315,7 @@ def load_lesson(path: Path) -> Lesson:
         cells=b.cells,
         plots=b.plots,
         exercises=b.exercises,
+        sandbox=allow or None,
     )
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NewType
 
+from app.protocol import Allowance
+
 LessonSlug = NewType("LessonSlug", str)
 CellId = NewType("CellId", str)
 PlotId = NewType("PlotId", str)
@@ -98,6 +100,8 @@ class Lesson:
     cells: dict[CellId, CodeCell] = field(default_factory=dict)
     plots: dict[PlotId, Plot] = field(default_factory=dict)
     exercises: dict[ExerciseId, Exercise] = field(default_factory=dict)
+    #: What its kernels may do beyond every other kernel (front matter `sandbox:`); None: nothing.
+    sandbox: Allowance | None = None
 
     def initial_values(self) -> dict[str, float]:
         """Each slider's starting value."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import fcntl
 import os
 import resource
 import signal
@@ -38,7 +39,8 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15
 FIOSETOWN, SIOCSPGRP, TIOCSTI = 0x8901, 0x8902, 0x5412
-AF_UNIX = 1
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, NETLINK_ROUTE = 1, 2, 10, 16, 0
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 KERNEL_UID = 1001
 #: Threads one kernel may have (RLIMIT_NPROC counts the tasks of its own user namespace).
 MAX_THREADS = 16
@@ -49,6 +51,8 @@ OOM_SCORE_ADJ = 1000
 
 #: The kernel's memory budget in MB, set by confine().
 memory_budget_mb = 0
+#: Worker processes this kernel may fork (its lesson's allowance), set by confine().
+worker_processes = 0
 
 
 class ConfineError(Exception):
@@ -83,13 +87,32 @@ def out_of_memory_words(exc: BaseException) -> str:
     return ""
 
 
+def process_limit_words(exc: BaseException) -> str:
+    """The learner's message when `exc` means a kernel with worker processes reached its
+    process limit (fork or a new thread refused with EAGAIN), else ""."""
+    if not worker_processes:
+        return ""
+    if isinstance(exc, BlockingIOError) and exc.errno == errno.EAGAIN:
+        pass
+    elif not (isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)[:200]):
+        return ""
+    return (
+        f"Your code started more processes than this lesson allows ({worker_processes} worker "
+        "processes at a time, and their threads count too), so the last one was refused. "
+        "Wait for your workers to finish (join them) before starting more, or start fewer."
+    )
+
+
 def enter_namespaces(limits: Limits) -> None:
-    """Own user, mount, network and IPC namespaces; a private /tmp; /proc hidden."""
+    """Own user, mount, network and IPC namespaces; a private /tmp; /proc hidden. With the
+    loopback allowance, `lo` of the new network namespace is brought up (its only interface)."""
     uid, gid = os.getuid(), os.getgid()
     _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{KERNEL_UID} {uid} 1\n")
     _write("/proc/self/gid_map", f"{KERNEL_UID} {gid} 1\n")
+    if limits.loopback:
+        loopback_up()
     opts = f"size={limits.tmp_bytes},nr_inodes={limits.tmp_inodes},mode=1777".encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", flags, opts), "mount /tmp")
@@ -104,6 +127,19 @@ def enter_namespaces(limits: Limits) -> None:
     remount = MS_REMOUNT | MS_RDONLY | flags
     _check(libc.mount(b"tmpfs", b"/proc", b"tmpfs", remount, proc_opts), "read-only /proc")
     os.chdir("/tmp")
+
+
+def loopback_up() -> None:
+    """Bring up `lo` in the kernel's own network namespace: SIOCSIFFLAGS needs CAP_NET_ADMIN,
+    which the new user namespace grants until drop_capabilities()."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            name = b"lo".ljust(16, b"\0")
+            got = fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, name + bytes(24))
+            flags = int.from_bytes(got[16:18], "little") | IFF_UP
+            fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, name + flags.to_bytes(2, "little") + bytes(22))
+    except OSError as err:
+        raise ConfineError(f"bring up lo: {err.strerror}") from None
 
 
 def _park_nvidia() -> bool:
@@ -127,7 +163,8 @@ def set_limits(limits: Limits, base: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_THREADS, MAX_THREADS))
+    tasks = MAX_THREADS + limits.processes  # a worker process is one task more
+    resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
     resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
@@ -181,14 +218,41 @@ DENIED = (
 )  # fmt: skip
 
 
-def install_seccomp() -> None:
+#: Unlocked by the loopback allowance (sockets of AF_UNIX, AF_INET and AF_INET6 only).
+SOCKET_CALLS = ("socket", "connect", "bind", "listen", "accept", "accept4")
+#: Unlocked by the processes allowance (vfork stays shut: it shares the parent's memory).
+FORK_CALLS = ("fork",)
+#: Shut only with the processes allowance: a worker may not leave the kernel's process group,
+#: which the zygote kills when the kernel ends.
+GROUP_CALLS = ("setsid", "setpgid")
+
+
+def install_seccomp(limits: Limits | None = None) -> None:
     """Refuse what a learner never needs: new processes, sockets, signals to others, tracing,
-    namespaces and mounts, kernel interfaces that have been sources of exploits."""
+    namespaces and mounts, kernel interfaces that have been sources of exploits. A lesson's
+    allowance opens fork (never execve) and loopback sockets, and nothing else."""
     import pyseccomp as sc  # imported (and its library loaded) by the zygote already
 
+    processes = limits is not None and limits.processes > 0
+    loopback = limits is not None and limits.loopback
     f = sc.SyscallFilter(defaction=sc.ALLOW)
     deny = sc.ERRNO(errno.EPERM)
-    for name in DENIED:
+    denied = [
+        name
+        for name in DENIED
+        if not (processes and name in FORK_CALLS) and not (loopback and name in SOCKET_CALLS)
+    ]
+    if processes:
+        denied += GROUP_CALLS
+    if loopback:
+        # socket() for AF_UNIX (1), AF_INET (2), AF_INET6 (10) and, to list the interfaces
+        # (getifaddrs, which gloo calls), AF_NETLINK (16) with NETLINK_ROUTE (0) only: without
+        # CAP_NET_ADMIN that reads the namespace's `lo` and changes nothing.
+        for family in (0, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15):
+            f.add_rule(deny, "socket", sc.Arg(0, sc.EQ, family))
+        f.add_rule(deny, "socket", sc.Arg(0, sc.GT, AF_NETLINK))
+        f.add_rule(deny, "socket", sc.Arg(0, sc.EQ, AF_NETLINK), sc.Arg(2, sc.NE, NETLINK_ROUTE))
+    for name in denied:
         try:
             f.add_rule(deny, name)
         except (RuntimeError, ValueError, OSError):
@@ -213,8 +277,10 @@ def install_seccomp() -> None:
     f.add_rule(deny, "ioprio_set", sc.Arg(1, sc.NE, 0))
     # A connected pair of Unix sockets inside the process (asyncio's self-pipe), nothing else.
     f.add_rule(deny, "socketpair", sc.Arg(0, sc.NE, AF_UNIX))
-    # New threads (clone with CLONE_THREAD) are allowed; new processes and namespaces are not.
-    f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
+    # New threads (clone with CLONE_THREAD) are allowed; new processes only with the processes
+    # allowance (still bounded by RLIMIT_NPROC, and never a new program); new namespaces never.
+    if not processes:
+        f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, CLONE_THREAD, 0))
     for flag in NAMESPACE_FLAGS:
         f.add_rule(deny, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
     f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")  # glibc falls back to clone, which we can inspect
@@ -223,7 +289,7 @@ def install_seccomp() -> None:
 
 def confine(channel: socket.socket, limits: Limits) -> None:
     """Apply every per-kernel layer, or raise ConfineError before any learner code runs."""
-    global memory_budget_mb
+    global memory_budget_mb, worker_processes
     parent = os.getppid()
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
@@ -250,5 +316,27 @@ def confine(channel: socket.socket, limits: Limits) -> None:
         drop_capabilities()
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if limits.processes:
+        worker_processes = limits.processes
+        os.register_at_fork(before=_forking, after_in_child=lambda: _worker_started(keep))
     if limits.seccomp:
-        install_seccomp()
+        install_seccomp(limits)
+
+
+_forked_by = 0
+
+
+def _forking() -> None:
+    global _forked_by
+    _forked_by = os.getpid()
+
+
+def _worker_started(channel_fd: int) -> None:
+    """In a process the kernel (or one of its workers) forked: it dies with its parent, and it
+    cannot reach the server (its copy of the channel becomes /dev/null)."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != _forked_by:
+        os._exit(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, channel_fd)
+    os.close(null)

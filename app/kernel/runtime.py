@@ -4,8 +4,11 @@ into a reply; nothing it prints reaches the process's real stdout."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import linecache
+import os
+import signal
 import socket
 import sys
 import time
@@ -16,8 +19,9 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from app.kernel import confine
 from app.kernel.channel import ChannelClosed, recv_frame, send_frame
-from app.kernel.confine import out_of_memory_words
+from app.kernel.confine import out_of_memory_words, process_limit_words
 from app.plots.base import Options, PlotError, PlotKind, Result, readouts
 from app.plots.registry import PLOT_KINDS
 from app.protocol import (
@@ -153,7 +157,8 @@ class Runtime:
             error = "Stopped: the run was interrupted."
         except BaseException as exc:
             ok = False
-            error = out_of_memory_words(exc)  # the memory limit, in words; "" for other errors
+            # The memory or process limit, in words; "" for other errors.
+            error = out_of_memory_words(exc) or process_limit_words(exc)
             if not error:
                 error, error_line = learner_traceback(exc)
         finally:
@@ -264,6 +269,8 @@ class Runtime:
 def serve(sock: socket.socket, device: str) -> None:
     """Answer requests until the channel closes; one request at a time, in order."""
     runtime = Runtime(device, lambda reply: send_frame(sock, reply_encoder.encode(reply)))
+    if confine.worker_processes:
+        signal.signal(signal.SIGCHLD, reap_workers)
     send_frame(sock, reply_encoder.encode(KHello(device)))
     while True:
         try:
@@ -280,6 +287,19 @@ def serve(sock: socket.socket, device: str) -> None:
         except KeyboardInterrupt:
             reply = interrupted(req)
         send_frame(sock, reply_encoder.encode(reply))
+
+
+def reap_workers(signum: int = 0, frame: object = None) -> None:
+    """SIGCHLD in a kernel with worker processes: no finished worker stays a zombie.
+    multiprocessing's own children are reaped by multiprocessing first (so that their
+    `exitcode` is kept), then any other child."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is not None:
+        with contextlib.suppress(Exception):
+            mp.active_children()
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
 
 
 def interrupted(req: Any) -> KernelReply:

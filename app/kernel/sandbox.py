@@ -34,6 +34,19 @@ SANDBOX_USER = "nobody"
 ZYGOTE_TMP_BYTES = 1024 * 1024
 
 
+#: Namespaces and identity of the sandbox; the probe starts bubblewrap with exactly these.
+NAMESPACE_FLAGS = (
+    "--unshare-all",
+    "--unshare-user",
+    "--uid", "1000",
+    "--gid", "1000",
+    "--hostname", "descent",
+    "--die-with-parent",
+    "--new-session",
+    "--cap-drop", "ALL",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Layers:
     """Which sandbox layers this host can apply; `missing` names the absent ones."""
@@ -64,12 +77,16 @@ def probe_layers() -> Layers:
     if bwrap:
         try:
             proc = subprocess.run(
-                [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
+                [bwrap, *NAMESPACE_FLAGS, "--ro-bind", "/", "/",
                  "--proc", "/proc", "--dev", "/dev", "true"],
                 capture_output=True, timeout=10, check=False, **identity_arguments(),
             )  # fmt: skip
             namespaces = proc.returncode == 0
-        except (OSError, subprocess.SubprocessError):
+            if not namespaces:
+                # bubblewrap's own words name the cause (seccomp, a masked /proc, AppArmor...).
+                log.warning("bubblewrap cannot start the sandbox: %s", proc.stderr.decode().strip())
+        except (OSError, subprocess.SubprocessError) as err:
+            log.warning("bubblewrap cannot start the sandbox: %s", err)
             namespaces = False
     return Layers(bubblewrap=bool(bwrap), namespaces=namespaces, seccomp=_seccomp_works())
 
@@ -273,14 +290,7 @@ def zygote_command(settings: Settings, layers: Layers, control_fd: int) -> list[
         return python
     args = [
         "bwrap",
-        "--unshare-all",
-        "--unshare-user",
-        "--uid", "1000",
-        "--gid", "1000",
-        "--hostname", "descent",
-        "--die-with-parent",
-        "--new-session",
-        "--cap-drop", "ALL",
+        *NAMESPACE_FLAGS,
         "--clearenv",
         "--ro-bind", "/usr", "/usr",
         "--symlink", "usr/lib", "/lib",

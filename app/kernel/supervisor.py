@@ -34,6 +34,7 @@ from app.kernel.sandbox import (
 )
 from app.kernel.zygote import EXIT_MEMORY, EXIT_RUNTIME, EXIT_SANDBOX
 from app.protocol import (
+    Allowance,
     KChecked,
     KernelReply,
     KernelRequest,
@@ -227,6 +228,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def _descendants(pid: int) -> list[int]:
+    found, level = [], _children(pid)
+    while level:
+        found += level
+        level = [c for p in level for c in _children(p)]
+    return found
+
+
+def _cpu_or_zero(pid: int) -> float:
+    try:
+        return cpu_seconds(pid)
+    except (OSError, ValueError, IndexError):
+        return 0.0  # ended meanwhile
+
+
 def anonymous_bytes(pid: int) -> int:
     """Resident memory not backed by files (the heap, arrays, tensors)."""
     with open(f"/proc/{pid}/statm") as f:
@@ -268,6 +284,8 @@ class Kernel:
         self._progress: list[float] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._requests = 0
+        #: The lesson's sandbox allowance this kernel was started with (None: the plain one).
+        self.allow: Allowance | None = None
 
     async def connect(self, timeout: float) -> None:
         self.reader, self.writer = await asyncio.open_unix_connection(sock=self.sock)
@@ -454,6 +472,8 @@ class Kernel:
         try:
             now, cpu = time.monotonic(), cpu_seconds(self.host_pid)
             grown = anonymous_bytes(self.host_pid) - self.base_memory
+            if self.allow and self.allow.processes:  # its worker processes spin on its behalf
+                cpu += sum(_cpu_or_zero(p) for p in _descendants(self.host_pid))
         except (OSError, ValueError, IndexError):
             return None
         then, before = self._cpu
@@ -573,7 +593,8 @@ class Zygote:
             drain.cancel()
             writer.close()
 
-    async def spawn(self, timeout: float = 30.0) -> Kernel:
+    async def spawn(self, timeout: float = 30.0, allow: Allowance | None = None) -> Kernel:
+        """A new kernel, with the lesson's allowance `allow` when one is given."""
         async with self.start_lock:
             if not self.alive:
                 await self.stop()
@@ -584,7 +605,12 @@ class Zygote:
         rid = next(self.ids)
         fut: asyncio.Future[ZSpawned] = asyncio.get_running_loop().create_future()
         self.pending[rid] = fut
-        body = request_encoder.encode(ZSpawn(rid, kernel_limits(self.settings, self.layers)))
+        limits = kernel_limits(self.settings, self.layers)
+        if allow:
+            limits = msgspec.structs.replace(
+                limits, processes=allow.processes, loopback=allow.loopback
+            )
+        body = request_encoder.encode(ZSpawn(rid, limits))
         try:
             socket.send_fds(self.control, [len(body).to_bytes(4, "big")], [theirs.fileno()])
             self.control.sendall(body)
@@ -603,6 +629,7 @@ class Zygote:
             ours.close()
             raise KernelDied("sandbox", f"A kernel could not start ({spawned.error}). Try again.")
         kernel = Kernel(KernelId(rid), spawned.pid, self, ours)
+        kernel.allow = allow or None
         self.kernels[spawned.pid] = kernel
         if self.host_pid is not None:
             kernel.host_pid = find_host_pid(_children(self.host_pid), spawned.pid, depth=1)
@@ -692,7 +719,9 @@ class Supervisor:
         self.pool.clear()
         await self.zygote.stop()
 
-    async def acquire(self) -> Kernel:
+    async def acquire(self, allow: Allowance | None = None) -> Kernel:
+        """A kernel for a learner: one from the pool, or, for a lesson with a sandbox allowance
+        (`allow`), always a fresh one started with it (pooled kernels have none)."""
         if self.refused:
             raise SandboxRefused(self.refused)
         self.live = {k for k in self.live if not k.dead}
@@ -702,7 +731,7 @@ class Supervisor:
                 "right now. Try again in a minute."
             )
         kernel = None
-        while self.pool and kernel is None:
+        while self.pool and kernel is None and not allow:
             ready = self.pool.pop(0)
             if ready.dead or ready.exited.done():
                 await ready.kill("closed", "The kernel was closed.")  # died waiting: let go
@@ -711,7 +740,7 @@ class Supervisor:
         if kernel is None:
             self.starting += 1
             try:
-                kernel = await self.zygote.spawn()
+                kernel = await self.zygote.spawn(allow=allow)
             finally:
                 self.starting -= 1
         kernel.last_used = time.monotonic()

@@ -199,9 +199,20 @@ def spawn(
 
 
 def reap(control: socket.socket, kernels: set[int]) -> None:
+    """Report each kernel that ended. While it is still a zombie (its pid, and so its process
+    group, cannot be taken by another), kill what is left of its group: the worker processes
+    of a lesson's allowance, which may not leave that group."""
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid == 0:
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(info.si_pid, signal.SIGKILL)
+        try:
+            pid, status = os.waitpid(info.si_pid, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:

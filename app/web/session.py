@@ -150,7 +150,7 @@ class Session:
         async with self.starting:
             await self.send(Status("starting", "Starting your kernel…"))
             try:
-                self.kernel = await self.supervisor.acquire()
+                self.kernel = await self.supervisor.acquire(allow=self.lesson.sandbox)
             except ServerFull as err:
                 await self.send(Status("full", str(err)))
                 return

@@ -473,7 +473,8 @@ def test_a12_a_learning_rate_too_high_stops_with_the_last_finite_state_on_screen
     click_train(page, "steps", "play")
     message = wait_for_plot_error(page, "steps")
     wait_for(page, "document.querySelector(\"[data-train='steps']\").dataset.playing === 'false'")
-    assert message
+    assert message.startswith("Training diverged at iteration "), message
+    assert "smaller learning rate" in message
     assert page.text_content("[data-train='steps'] [data-train-action='play']") == "Play"
     shown = readouts(page, "steps")
     assert shown["iteration"] > 0
@@ -494,24 +495,6 @@ def test_a12_a_learning_rate_too_high_stops_with_the_last_finite_state_on_screen
     click_train(page, "steps", "step")
     wait_for_readout(page, "steps", "iteration", 25)
     assert plot_error(page, "steps") == ""
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: an OverflowError in the learner's loss while diverging is shown as a "
-    "traceback, not as the divergence message (app/plots/training.py _snapshot)",
-)
-def test_a12_divergence_message_says_diverged_and_what_to_change(
-    page: Any, server: LiveServer
-) -> None:
-    open_clean_lesson(page, server, "a-step-downhill")
-    code = editor_text(page, "step").replace("learning_rate = 0.01", "learning_rate = 0.05")
-    replace_code(page, "step", code, typing=False)
-    assert run_cell(page, "step")[0]
-    set_speed(page, "steps", 25)
-    click_train(page, "steps", "play")
-    message = wait_for_plot_error(page, "steps")
-    assert "diverged" in message and "smaller learning rate" in message, message
 
 
 # ----------------------------------------------------------------------------- A13

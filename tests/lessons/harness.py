@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from app.config import Settings
 from app.content.model import Lesson
 from app.kernel.supervisor import Kernel, Supervisor
-from app.protocol import KCheck, KChecked, KEvaluate, KEvaluated, KExec, KExecDone
+from app.protocol import Allowance, KCheck, KChecked, KEvaluate, KEvaluated, KExec, KExecDone
 
 T = TypeVar("T")
 
@@ -32,8 +32,9 @@ class KernelService:
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 300) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def kernel(self) -> Kernel:
-        return self.call(self.supervisor.acquire())
+    def kernel(self, allow: Allowance | None = None) -> Kernel:
+        """A kernel as a lesson page gets one: with the lesson's sandbox allowance, if any."""
+        return self.call(self.supervisor.acquire(allow=allow))
 
     def release(self, kernel: Kernel) -> None:
         self.call(self.supervisor.release(kernel))

@@ -23,7 +23,7 @@ def test_lesson_code_runs_and_every_plot_draws(
 ) -> None:
     lesson = catalogue.get(slug)
     assert lesson is not None
-    kernel = kernels.kernel()
+    kernel = kernels.kernel(lesson.sandbox)
     try:
         for reply in kernels.run_lesson(kernel, lesson):
             assert reply.ok, reply.error
@@ -49,7 +49,7 @@ def test_reference_solution_passes_its_exercise(
     assert lesson is not None
     ex = lesson.exercises[exercise]  # type: ignore[index]
     assert ex.solution.strip(), f"{slug}/{exercise} has no reference solution"
-    kernel = kernels.kernel()
+    kernel = kernels.kernel(lesson.sandbox)
     try:
         for reply in kernels.run_lesson(kernel, lesson):
             assert reply.ok, reply.error
