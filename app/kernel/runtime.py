@@ -120,6 +120,7 @@ class Runtime:
         self.send = send
         self.current = 0
         self.last_progress = 0.0
+        self.finished_sent = False
         self.parsed: dict[tuple[str, bytes], Options] = {}
         self.ns: dict[str, Any] = {
             "__name__": "__main__",
@@ -138,8 +139,11 @@ class Runtime:
     def progress(self, done: float, total: float = 0.0, label: str = "") -> None:
         """Learner code reports long work: `progress(epoch + 1, epochs)`. At most ten a second."""
         now = time.monotonic()
-        if now - self.last_progress < 0.1:
-            return  # the cell's output replaces the bar anyway when it ends
+        finished = bool(total) and done >= total
+        # The first report of the end always goes out; every other one at most ten a second.
+        if (now - self.last_progress < 0.1) and not (finished and not self.finished_sent):
+            return
+        self.finished_sent = finished
         self.last_progress = now
         self.send(KProgress(self.current, float(done), float(total), str(label)[:80]))
 

@@ -146,7 +146,7 @@ def zygote_environment() -> dict[str, str]:
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": inside(ROOT),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "OMP_NUM_THREADS": "1",
@@ -283,11 +283,22 @@ def identity_arguments(nice: int = 0) -> dict[str, Any]:
     return {"preexec_fn": lambda: _become(identity, nice)}
 
 
+#: Where host paths under /tmp appear in the sandbox: each kernel mounts its own private /tmp,
+#: which would hide the code and the venv of a server that lives under /tmp.
+RELOCATED = "/run/descent"
+
+
+def inside(path: str | Path) -> str:
+    """The path at which a bound host path appears inside the sandbox."""
+    text = str(path)
+    return RELOCATED + text if text == "/tmp" or text.startswith("/tmp/") else text
+
+
 def zygote_command(settings: Settings, layers: Layers, control_fd: int) -> list[str]:
     """The zygote's command line: inside bubblewrap when the host has it, bare in weak mode."""
-    python = [sys.executable, "-m", "app.kernel.zygote", str(control_fd)]
     if not (layers.bubblewrap and layers.namespaces):
-        return python
+        return [sys.executable, "-m", "app.kernel.zygote", str(control_fd)]
+    python = [inside(sys.executable), "-m", "app.kernel.zygote", str(control_fd)]
     args = [
         "bwrap",
         *NAMESPACE_FLAGS,
@@ -304,9 +315,9 @@ def zygote_command(settings: Settings, layers: Layers, control_fd: int) -> list[
     if os.path.exists("/etc/ld.so.cache"):
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for prefix in python_prefixes():
-        args += ["--ro-bind", prefix, prefix]
+        args += ["--ro-bind", prefix, inside(prefix)]
     for path in kernel_code_paths():
-        args += ["--ro-bind", str(path), str(path)]
+        args += ["--ro-bind", str(path), inside(path)]
     args += _gpu_binds(settings)
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]
     for key, value in zygote_environment().items():

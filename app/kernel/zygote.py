@@ -41,8 +41,12 @@ def warm_up() -> None:
     (torch.sigmoid(a @ a).sum()).backward()  # type: ignore[no-untyped-call]
     torch.func.vmap(lambda t: (t * t).sum())(torch.ones(4, 3))
     np.linalg.lstsq(np.ones((4, 2)), np.arange(4.0), rcond=None)
-    # The first torch.optim optimizer imports torch._dynamo (2 to 3 s): pay it here, once.
+    # The first torch.optim optimizer imports torch._dynamo (2 to 3 s): pay it here, once. That
+    # import sets variables in the environment; learner code sees only the sandbox's own.
+    environment = dict(os.environ)
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1).step()
+    os.environ.clear()
+    os.environ.update(environment)
     import pyseccomp  # noqa: F401  (loads libseccomp before any address-space limit)
 
     import app.engine.device

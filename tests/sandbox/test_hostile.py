@@ -14,7 +14,7 @@ import pytest
 from app.config import ROOT
 from app.kernel.confine import MAX_THREADS, memory_words
 from app.kernel.runtime import MAX_ERROR_CHARS
-from app.kernel.sandbox import kernel_code_paths, sandbox_identity, zygote_environment
+from app.kernel.sandbox import inside, kernel_code_paths, sandbox_identity, zygote_environment
 from app.kernel.supervisor import IDLE_CPU_STRIKES, WATCH_INTERVAL_S, Kernel, Supervisor
 from app.protocol import KEvaluated, KExec, KExecDone, KProgress
 from sandbox.kit import (
@@ -300,7 +300,7 @@ async def test_tmp_gone_after_restart(sup: Supervisor) -> None:
 
 
 async def test_read_only_everywhere_else(kernel: Kernel) -> None:
-    paths = ("/dev/shm/bomb", "/bomb", str(ROOT / "app/kernel/runtime.py"), "/usr/bin/python3")
+    paths = ("/dev/shm/bomb", "/bomb", inside(ROOT / "app/kernel/runtime.py"), "/usr/bin/python3")
     for path in paths:
         reply = await run(kernel, f"open({path!r}, 'a').write('x')")
         assert "[Errno 30] Read-only file system" in reply.error or (
@@ -378,9 +378,9 @@ async def test_server_source(kernel: Kernel) -> None:
         "README.md",
         "lessons",
     ):
-        reply = await run(kernel, f"import os\nos.stat({str(ROOT / path)!r})")
+        reply = await run(kernel, f"import os\nos.stat({inside(ROOT / path)!r})")
         assert "FileNotFoundError" in reply.error, (path, reply.error)
-    listing = await run_ok(kernel, f"import os\nprint(sorted(os.listdir({str(ROOT / 'app')!r})))")
+    listing = await run_ok(kernel, f"import os\nprint(sorted(os.listdir({inside(ROOT / 'app')!r})))")
     visible = sorted({p.relative_to(ROOT / "app").parts[0] for p in kernel_code_paths()})
     assert listing == f"{visible}\n"
     assert "web" not in visible and "config.py" not in visible and "content" not in visible
