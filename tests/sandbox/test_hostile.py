@@ -380,7 +380,8 @@ async def test_server_source(kernel: Kernel) -> None:
     ):
         reply = await run(kernel, f"import os\nos.stat({inside(ROOT / path)!r})")
         assert "FileNotFoundError" in reply.error, (path, reply.error)
-    listing = await run_ok(kernel, f"import os\nprint(sorted(os.listdir({inside(ROOT / 'app')!r})))")
+    app_dir = inside(ROOT / "app")
+    listing = await run_ok(kernel, f"import os\nprint(sorted(os.listdir({app_dir!r})))")
     visible = sorted({p.relative_to(ROOT / "app").parts[0] for p in kernel_code_paths()})
     assert listing == f"{visible}\n"
     assert "web" not in visible and "config.py" not in visible and "content" not in visible
