@@ -102,6 +102,8 @@ class TrainingKind(PlotKind):
         state = self._state(ns, options)
         if "iteration" not in state:
             self.advance(ns, options, 0, reset=True)
+        elif whole:
+            state["iteration"] = 0  # a Run redraws the whole figure: the count starts again
         result = self._snapshot(ns, options, state["iteration"])
         dx, dy = data_points(ns, options.data)
         result["data_x"], result["data_y"] = dx, dy

@@ -75,7 +75,8 @@ def click_train(page: Any, plot: str, action: str) -> None:
 
 
 def playing(page: Any, plot: str) -> str | None:
-    return page.get_attribute(f"[data-train='{plot}']", "data-playing")
+    value = page.get_attribute(f"[data-train='{plot}']", "data-playing")
+    return None if value is None else str(value)
 
 
 # ----------------------------------------------------------------------------- A4
@@ -87,7 +88,7 @@ def test_a4_output_weight_stretches_the_neuron_and_your_lists_draw_your_network(
     open_clean_lesson(page, server, "neurons-and-networks")
 
     def one(x: float, wo: float) -> float:
-        return wo / (1 + np.exp(-x))
+        return float(wo / (1 + np.exp(-x)))
 
     wait_for_line(page, "one-neuron", lambda x: one(x, 6.28))
     press(page, "wo1", "ArrowLeft", 128)  # 6.28 - 1.28
@@ -106,7 +107,7 @@ def test_a4_output_weight_stretches_the_neuron_and_your_lists_draw_your_network(
 
     def mine(x: float) -> float:
         wi, b, wo = [4, 4, 4, 4], [8, 0, -8, -16], [2, 2, 2, -2]
-        return sum(o / (1 + np.exp(-(i * x + c))) for i, c, o in zip(wi, b, wo, strict=True))
+        return float(sum(o / (1 + np.exp(-(i * x + c))) for i, c, o in zip(wi, b, wo, strict=True)))
 
     wait_for_line(page, "my-network", mine)
     ys = read_plot(page, "my-network")[0]["y"]
