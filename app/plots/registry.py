@@ -7,6 +7,7 @@ from app.plots.curve import LineKind, SigmoidKind
 from app.plots.images import ImagesKind
 from app.plots.landscape import LandscapeKind
 from app.plots.net_landscape import NetLandscapeKind
+from app.plots.network import NetworkKind
 from app.plots.paths import PathsKind
 from app.plots.race import RaceKind
 from app.plots.series import SeriesKind
@@ -29,6 +30,7 @@ PLOT_KINDS: dict[str, PlotKind] = {
         RaceKind(),
         ImagesKind(),
         NetLandscapeKind(),
+        NetworkKind(),
     )
 }
 
