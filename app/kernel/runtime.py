@@ -22,7 +22,7 @@ import numpy as np
 from app.kernel import confine
 from app.kernel.channel import ChannelClosed, recv_frame, send_frame
 from app.kernel.confine import out_of_memory_words, process_limit_words
-from app.plots.base import Options, PlotError, PlotKind, Result, readouts
+from app.plots.base import Options, PlotError, PlotKind, Result, progress_reporter, readouts
 from app.plots.registry import PLOT_KINDS
 from app.protocol import (
     Array,
@@ -224,6 +224,7 @@ class Runtime:
         kind = PLOT_KINDS.get(kind_name)
         if kind is None:
             return KEvaluated(rid, {}, {}, f"unknown plot kind {kind_name!r}")
+        token = progress_reporter.set(self.progress)
         sink = CappedText(0)
         old = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = sink, sink
@@ -236,6 +237,7 @@ class Runtime:
         except BaseException as exc:
             return KEvaluated(rid, {}, {}, short_error(exc))
         finally:
+            progress_reporter.reset(token)
             sys.stdout, sys.stderr = old
         arrays = {k: to_array(v) for k, v in result.items() if isinstance(v, np.ndarray)}
         scalars = {k: float(v) for k, v in result.items() if isinstance(v, int | float)}

@@ -7,6 +7,7 @@ import contextlib
 import inspect
 import weakref
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,6 +18,13 @@ Result = dict[str, Any]
 
 Figure = dict[str, Any]
 Patch = dict[str, Any]
+
+
+#: How a plot reports progress on long work (the kernel's runtime sets it while a plot computes):
+#: progress(done, total, label).
+progress_reporter: ContextVar[Callable[[float, float, str], None] | None] = ContextVar(
+    "progress_reporter", default=None
+)
 
 
 class PlotError(Exception):

@@ -22,6 +22,7 @@ from app.plots.base import (
     check_finite,
     encode,
     learner_function,
+    progress_reporter,
 )
 
 DISAGREE = 1e-4
@@ -69,7 +70,14 @@ class LandscapeKind(PlotKind):
             ws = np.linspace(*options.w, options.resolution)
             bs = np.linspace(*options.b, options.resolution)
             try:
-                grid = evaluate_grid(loss, ws, bs, budget_s=options.budget_s)
+                report = progress_reporter.get()
+                grid = evaluate_grid(
+                    loss,
+                    ws,
+                    bs,
+                    budget_s=options.budget_s,
+                    progress=(lambda f: report(f * 100, 100, "landscape")) if report else None,
+                )
             except GridError as err:
                 raise PlotError(str(err)) from None
             result.update(

@@ -393,6 +393,7 @@ class Session:
                 self._evaluate(plot, whole),
                 self.settings.call_timeout_s,
                 f"{self.settings.call_timeout_s:g} seconds",
+                on_progress=lambda p: self.send(Progress(plot.id, p.done, p.total, p.label)),
             )
         except KernelDied as err:
             await self._lost(err)

@@ -121,7 +121,9 @@ function withCode(text) {
 // Long work in a cell calls progress(done, total): a bar, the count and the time left.
 const progressShown = new Map();
 function showProgress(msg) {
-  const box = document.querySelector(`[data-output="${msg.cell}"]`);
+  // A cell's progress shows in its output; a plot's (a slow landscape) under the plot.
+  const box = document.querySelector(`[data-output="${msg.cell}"]`)
+    || document.querySelector(`[data-readouts="${msg.cell}"]`);
   if (!box) return;
   const now = performance.now();
   let state = progressShown.get(msg.cell);
@@ -142,7 +144,8 @@ function showProgress(msg) {
   if (msg.total > 0) {
     bar.max = msg.total;
     bar.value = msg.done;
-    words += `${msg.done} of ${msg.total}`;
+    const n = (v) => (Number.isInteger(v) ? v : Math.round(v));
+    words += `${n(msg.done)} of ${n(msg.total)}`;
     const rate = (msg.done - state.first) / ((now - state.start) / 1000);
     if (rate > 0 && msg.done < msg.total) words += `, about ${Math.ceil((msg.total - msg.done) / rate)} s left`;
   } else {
