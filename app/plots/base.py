@@ -129,6 +129,19 @@ def slider_arguments(
     return kwargs
 
 
+def learner_data(
+    ns: Mapping[str, Any], source: str | None, function: str | None, values: Mapping[str, float]
+) -> tuple[Any, str]:
+    """What a plot draws, and its name: a learner function called with the slider values it
+    names, or else a variable the learner's code made."""
+    if function:
+        fn = learner_function(ns, function)
+        return fn(**slider_arguments(fn, function, 0, values)), function
+    if source and source in ns:
+        return ns[source], source
+    raise PlotError(f"There is no `{source or function}` yet: run the cell that makes it.")
+
+
 def readouts(ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
     """Each readout function called with the slider values it asks for, as `name()` scalars."""
     out: Result = {}

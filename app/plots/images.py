@@ -18,8 +18,7 @@ from app.plots.base import (
     Result,
     base_layout,
     encode,
-    learner_function,
-    slider_arguments,
+    learner_data,
 )
 
 MAX_IMAGES, MAX_CELLS = 32, 250_000
@@ -74,13 +73,7 @@ class ImagesKind(PlotKind):
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
         assert isinstance(options, ImagesOptions)
-        if options.function:
-            fn = learner_function(ns, options.function)
-            raw, label = fn(**slider_arguments(fn, options.function, 0, values)), options.function
-        elif options.source and options.source in ns:
-            raw, label = ns[options.source], options.source
-        else:
-            raise PlotError(f"There is no `{options.source}` yet: run the cell that makes it.")
+        raw, label = learner_data(ns, options.source, options.function, values)
         images = as_images(raw, label)
         result: Result = {"names": list(images)}
         for i, arr in enumerate(images.values()):

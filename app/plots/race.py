@@ -18,8 +18,8 @@ from app.plots.base import (
     Result,
     base_layout,
     encode,
+    learner_data,
     learner_function,
-    slider_arguments,
 )
 from app.plots.series import PALETTE
 
@@ -68,15 +68,7 @@ class RaceKind(PlotKind):
         from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
 
         assert isinstance(options, RaceOptions)
-        if options.paths:
-            fn = learner_function(ns, options.paths)
-            raw, label = fn(**slider_arguments(fn, options.paths, 0, values)), options.paths
-        elif options.source and options.source in ns:
-            raw, label = ns[options.source], options.source
-        else:
-            raise PlotError(
-                f"There is no `{options.source or 'paths'}` yet: run the cell that makes it."
-            )
+        raw, label = learner_data(ns, options.source, options.paths, values)
         paths = as_paths(raw, label)
         xs = np.linspace(*options.x, options.resolution)
         ys = np.linspace(*options.y, options.resolution)

@@ -18,8 +18,7 @@ from app.plots.base import (
     Result,
     base_layout,
     encode,
-    learner_function,
-    slider_arguments,
+    learner_data,
 )
 
 PALETTE = ["#2f6fdf", "#e4572e", "#1f8a4c", "#7b3fbf", "#b7791f", "#17a2b8", "#d63384", "#555"]
@@ -70,15 +69,9 @@ class SeriesKind(PlotKind):
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
         assert isinstance(options, SeriesOptions)
-        if options.function:
-            fn = learner_function(ns, options.function)
-            raw, label = fn(**slider_arguments(fn, options.function, 0, values)), options.function
-        elif options.source:
-            if options.source not in ns:
-                raise PlotError(f"There is no `{options.source}` yet: run the cell that makes it.")
-            raw, label = ns[options.source], options.source
-        else:
+        if not (options.source or options.function):
             raise PlotError("A series plot needs `source` or `function`.")
+        raw, label = learner_data(ns, options.source, options.function, values)
         series = as_series(raw, label)
         result: Result = {f"s{i}": arr for i, arr in enumerate(series.values())}
         result["names"] = list(series)
