@@ -16,6 +16,7 @@ from app.config import ROOT, Settings
 from app.kernel.confine import memory_words
 from app.kernel.sandbox import (
     Layers,
+    inside,
     kernel_limits,
     sandbox_identity,
     zygote_command,
@@ -99,7 +100,8 @@ async def test_weak_mode_runs_without_namespaces() -> None:
 
 def test_zygote_command_binds_only_what_a_kernel_needs() -> None:
     cmd = zygote_command(Settings(device="cpu"), COMPLETE, 9)
-    assert cmd[0] == "bwrap" and cmd[-4:] == [sys.executable, "-m", "app.kernel.zygote", "9"]
+    python = inside(sys.executable)
+    assert cmd[0] == "bwrap" and cmd[-4:] == [python, "-m", "app.kernel.zygote", "9"]
     for flag in ("--unshare-all", "--die-with-parent", "--new-session", "--clearenv"):
         assert flag in cmd
     assert cmd[cmd.index("--cap-drop") + 1] == "ALL"
