@@ -48,6 +48,8 @@ class LandscapeKind(PlotKind):
         "loss": "loss",
         "grad_w": "your ∂L/∂w",
         "grad_b": "your ∂L/∂b",
+        "slope_w": "∂L/∂w",
+        "slope_b": "∂L/∂b",
         "auto_w": "autograd ∂L/∂w",
         "auto_b": "autograd ∂L/∂b",
         "rel_error": "relative error",
@@ -56,7 +58,11 @@ class LandscapeKind(PlotKind):
     def evaluate(
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
-        from app.engine.gradients import autograd_gradient, relative_error  # torch, kernel only
+        from app.engine.gradients import (  # torch, kernel only
+            autograd_gradient,
+            central_difference,
+            relative_error,
+        )
         from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
 
         assert isinstance(options, LandscapeOptions)
@@ -92,6 +98,13 @@ class LandscapeKind(PlotKind):
         value = as_float_array(loss(w0, b0), options.function, ())
         check_finite(value, options.function)
         result["loss"] = float(value)
+        if not options.gradient:
+            # No gradient of the learner's to check: the arrow only shows the way uphill, and
+            # central differences draw it for a fraction of autograd's cost on every move.
+            slope = central_difference(lambda w, b: float(loss(w, b)), [w0, b0])
+            if np.all(np.isfinite(slope)):
+                result["slope_w"], result["slope_b"] = float(slope[0]), float(slope[1])
+            return result
         auto = autograd_gradient(loss, [w0, b0])
         if auto is not None and np.all(np.isfinite(auto)):
             result["auto_w"], result["auto_b"] = float(auto[0]), float(auto[1])
@@ -124,7 +137,7 @@ class LandscapeKind(PlotKind):
         show_auto = "rel_error" not in r or r["rel_error"] > DISAGREE
         ax, ay = self._arrow(options, r, "auto") if (options.gradient and show_auto) else ([], [])
         if not options.gradient:
-            gx, gy = self._arrow(options, r, "auto")
+            gx, gy = self._arrow(options, r, "slope")
         return {
             "x": [[r["at_w"]], [r["at_w"]], gx, ax],
             "y": [[r["at_b"]], [r["at_b"]], gy, ay],
