@@ -157,6 +157,22 @@ def test_b3_says_its_device_and_shuffled_minibatches_pass_the_check(
     assert passed, message
 
 
+# ----------------------------------------------------------------------------- B4
+
+
+def test_b4_workers_in_the_sandbox_reach_the_single_process_result(
+    page: Any, server: LiveServer
+) -> None:
+    open_clean_lesson(page, server, "data-parallel-training")
+    printed = output_text(page, "parallel")
+    assert "equal to 1e-6: same result, work split across workers" in printed, printed
+    passed, message = check_exercise(page, "fair-shards")
+    assert not passed and message
+    solve(page, "fair-shards", "shard")
+    passed, message = check_exercise(page, "fair-shards")
+    assert passed, message
+
+
 # ----------------------------------------------------------------------------- C1
 
 
