@@ -26,7 +26,7 @@ libc = ctypes.CDLL(None, use_errno=True)  # loaded here, not in a child between 
 #: web-process ones is bound, so the server's other code (the web layer, its settings, the
 #: supervisor and this file) is not visible inside the sandbox. A new module of app/kernel that
 #: only the web process uses belongs in this list.
-SERVER_ONLY = ("supervisor.py", "sandbox.py")
+SERVER_ONLY = ("supervisor.py", "sandbox.py", "replies.py", "hostproc.py")
 KERNEL_CODE = ("app/__init__.py", "app/protocol.py", "app/plots", "app/engine", "app/lesson_checks")
 #: The host account the sandbox runs as when the server runs as root.
 SANDBOX_USER = "nobody"

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import math
 import os
 import signal
 import socket
@@ -24,6 +23,16 @@ import msgspec
 from app.config import Settings
 from app.kernel.channel import ChannelClosed, ChannelViolation, frame, read_frame
 from app.kernel.confine import memory_words
+from app.kernel.hostproc import (
+    anonymous_bytes,
+    available_bytes,
+    children,
+    cpu_or_zero,
+    cpu_seconds,
+    descendants,
+    find_host_pid,
+)
+from app.kernel.replies import RESTART, death_message, reply_problem, timed_out
 from app.kernel.sandbox import (
     Layers,
     identity_arguments,
@@ -32,17 +41,10 @@ from app.kernel.sandbox import (
     zygote_command,
     zygote_environment,
 )
-from app.kernel.zygote import EXIT_MEMORY, EXIT_RUNTIME, EXIT_SANDBOX
 from app.protocol import (
     Allowance,
-    KChecked,
     KernelReply,
     KernelRequest,
-    KEvaluated,
-    KEvaluatedMany,
-    KEvaluateMany,
-    KExec,
-    KExecDone,
     KFailed,
     KHello,
     KProgress,
@@ -73,16 +75,8 @@ IDLE_CPU_SHARE = 0.05
 IDLE_CPU_STRIKES = 2
 #: When the host's available memory falls below this, the kernel that grew most is stopped.
 MEMORY_RESERVE_BYTES = 256 * 1024 * 1024
-#: Longest error text or check message a reply may carry.
-MAX_REPLY_TEXT = 16_000
 #: Progress reports a kernel may send per second (the runtime sends at most ten).
 MAX_PROGRESS_PER_S = 100
-#: Arrays in a reply have at most this many dimensions.
-MAX_ARRAY_DIMS = 4
-
-PAGE = os.sysconf("SC_PAGE_SIZE")
-TICKS = os.sysconf("SC_CLK_TCK")
-RESTART = "Press Restart to get a fresh kernel; your code in the page is kept."
 
 
 class KernelDied(Exception):
@@ -99,163 +93,6 @@ class ServerFull(Exception):
 
 class SandboxRefused(Exception):
     """The host lacks a sandbox layer and weak mode is not allowed."""
-
-
-def death_message(code: int, settings: Settings) -> tuple[str, str]:
-    """(reason, plain words) for a kernel that ended with `code` (negative: killed by signal)."""
-    if code == -signal.SIGSEGV:
-        return "crash", f"Your code crashed the kernel (a segmentation fault). {RESTART}"
-    if code == -signal.SIGSYS:
-        return "forbidden", (
-            f"Your code made a system call that the sandbox forbids, so the kernel was stopped. "
-            f"{RESTART}"
-        )
-    if code == -signal.SIGXCPU:
-        return "cpu", (
-            f"Your kernel used more than {settings.kernel_cpu_s} s of CPU time in all and was "
-            f"stopped. {RESTART}"
-        )
-    if code == -signal.SIGXFSZ:
-        return "disk", (
-            f"Your code wrote a file larger than {settings.tmp_mb} MB and was stopped. {RESTART}"
-        )
-    if code == -signal.SIGKILL:
-        return "killed", (
-            "Your kernel was stopped from outside, most likely because the server ran short of "
-            f"memory. {RESTART}"
-        )
-    if code == EXIT_MEMORY:
-        return "memory", memory_words(settings.kernel_memory_mb)
-    if code == EXIT_SANDBOX:
-        return "sandbox", "The sandbox could not be set up for your kernel. Tell your teacher."
-    if code == EXIT_RUNTIME:
-        return "channel", (
-            "Your kernel lost its connection to the server (did your code close or write to a "
-            f"file it did not open?). {RESTART}"
-        )
-    if code < 0:
-        return "signal", f"Your kernel ended on signal {signal.Signals(-code).name}. {RESTART}"
-    return "exit", f"Your code ended the kernel (exit code {code}). {RESTART}"
-
-
-def reply_problem(req: KernelRequest, reply: KernelReply) -> str:
-    """Why `reply` cannot be the answer to `req`, or "" when it can."""
-    if isinstance(reply, KHello | KFailed):
-        return f"unexpected {type(reply).__name__} during a request"
-    rid = getattr(reply, "id", None)
-    if rid != req.id:
-        return f"a reply to request {rid} while request {req.id} was asked"
-    if isinstance(reply, KEvaluatedMany):
-        if not isinstance(req, KEvaluateMany) or len(reply.results) != len(req.items):
-            return "a batch reply that does not match its request"
-        for item, result in zip(req.items, reply.results, strict=True):
-            problem = reply_problem(msgspec.structs.replace(item, id=req.id), result)
-            if problem:
-                return problem
-    if isinstance(reply, KEvaluated):
-        for name, arr in reply.arrays.items():
-            dims = arr.shape
-            if len(dims) > MAX_ARRAY_DIMS or any(d < 0 for d in dims):
-                return f"array {name!r} has shape {dims}"
-            if math.prod(dims) * 8 != len(arr.data):
-                return f"array {name!r} of shape {dims} carries {len(arr.data)} bytes"
-    if (
-        isinstance(reply, KExecDone)
-        and isinstance(req, KExec)
-        and max(len(reply.stdout), len(reply.stderr)) > req.output_limit
-    ):
-        return "more output than the limit allows"
-    text = getattr(reply, "error", "") or getattr(reply, "message", "")
-    if isinstance(text, str) and len(text) > MAX_REPLY_TEXT:
-        return f"an error text of {len(text)} characters"
-    return ""
-
-
-def timed_out(reply: KernelReply, limit_words: str) -> KernelReply:
-    """A reply to a request that was interrupted at its deadline, worded as such."""
-    words = (
-        f"Your code ran for more than {limit_words} and was stopped. Look for an endless loop, "
-        "or make the computation smaller."
-    )
-    if isinstance(reply, KExecDone) and reply.interrupted:
-        return msgspec.structs.replace(reply, error=words)
-    if isinstance(reply, KEvaluated) and reply.error:
-        return msgspec.structs.replace(reply, error=words)
-    if isinstance(reply, KEvaluatedMany):
-        results = [timed_out(r, limit_words) for r in reply.results]
-        return msgspec.structs.replace(reply, results=results)
-    if isinstance(reply, KChecked) and not reply.passed:
-        return msgspec.structs.replace(reply, message=words)
-    return reply
-
-
-# ------------------------------------------------------------------ the host's /proc
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    with contextlib.suppress(OSError):
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                found += [int(x) for x in f.read().split()]
-    return found
-
-
-def _inner_pid(pid: int) -> int:
-    """A process's pid in its own (innermost) pid namespace, or -1."""
-    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("NSpid:"):
-                return int(line.split()[-1])
-    return -1
-
-
-def find_host_pid(roots: list[int], inner: int, depth: int = 3) -> int | None:
-    """The host pid of the descendant of `roots` whose innermost pid is `inner`."""
-    level = roots
-    for _ in range(depth):
-        for pid in reversed(level):  # the newest child is listed last
-            if _inner_pid(pid) == inner:
-                return pid
-        level = [c for p in level for c in _children(p)]
-    return None
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, all its threads together."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def _descendants(pid: int) -> list[int]:
-    found, level = [], _children(pid)
-    while level:
-        found += level
-        level = [c for p in level for c in _children(p)]
-    return found
-
-
-def _cpu_or_zero(pid: int) -> float:
-    try:
-        return cpu_seconds(pid)
-    except (OSError, ValueError, IndexError):
-        return 0.0  # ended meanwhile
-
-
-def anonymous_bytes(pid: int) -> int:
-    """Resident memory not backed by files (the heap, arrays, tensors)."""
-    with open(f"/proc/{pid}/statm") as f:
-        fields = f.read().split()
-    return (int(fields[1]) - int(fields[2])) * PAGE
-
-
-def available_bytes() -> int:
-    with contextlib.suppress(OSError, ValueError), open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    return 1 << 62
 
 
 # ------------------------------------------------------------------ kernels
@@ -473,7 +310,7 @@ class Kernel:
             now, cpu = time.monotonic(), cpu_seconds(self.host_pid)
             grown = anonymous_bytes(self.host_pid) - self.base_memory
             if self.allow and self.allow.processes:  # its worker processes spin on its behalf
-                cpu += sum(_cpu_or_zero(p) for p in _descendants(self.host_pid))
+                cpu += sum(cpu_or_zero(p) for p in descendants(self.host_pid))
         except (OSError, ValueError, IndexError):
             return None
         then, before = self._cpu
@@ -632,7 +469,7 @@ class Zygote:
         kernel.allow = allow or None
         self.kernels[spawned.pid] = kernel
         if self.host_pid is not None:
-            kernel.host_pid = find_host_pid(_children(self.host_pid), spawned.pid, depth=1)
+            kernel.host_pid = find_host_pid(children(self.host_pid), spawned.pid, depth=1)
         try:
             await kernel.connect(timeout)
         except BaseException:
