@@ -142,6 +142,45 @@ def learner_data(
     raise PlotError(f"There is no `{source or function}` yet: run the cell that makes it.")
 
 
+def loss_grid(
+    fn: Callable[..., Any],
+    xs: np.ndarray,
+    ys: np.ndarray,
+    budget_s: float = 3.0,
+    progress: Callable[[float], None] | None = None,
+) -> Any:
+    """The learner's loss over a grid in one request (kernel side), or a PlotError in words."""
+    from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
+
+    try:
+        return evaluate_grid(fn, xs, ys, budget_s=budget_s, progress=progress)
+    except GridError as err:
+        raise PlotError(str(err)) from None
+
+
+def loss_colors(z: np.ndarray, log: bool = True) -> np.ndarray:
+    """Colours for a loss surface: log(1 + L) when the loss is never negative, so a deep, narrow
+    valley still shows its floor beside the steep walls."""
+    return np.log1p(np.maximum(z, 0)) if log and np.nanmin(z) >= 0 else z
+
+
+def contour_trace(x: np.ndarray, y: np.ndarray, color: np.ndarray, **extra: Any) -> dict[str, Any]:
+    """A filled contour of a loss surface, as every landscape-like plot draws it."""
+    trace: dict[str, Any] = {
+        "type": "contour",
+        "x": encode(x),
+        "y": encode(y),
+        "z": encode(color),
+        "colorscale": "Viridis",
+        "showscale": False,
+        "contours": {"coloring": "heatmap"},
+        "line": {"width": 0.5},
+        "hoverinfo": "skip",
+    }
+    trace.update(extra)
+    return trace
+
+
 def readouts(ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
     """Each readout function called with the slider values it asks for, as `name()` scalars."""
     out: Result = {}

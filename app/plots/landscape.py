@@ -20,8 +20,11 @@ from app.plots.base import (
     as_float_array,
     base_layout,
     check_finite,
+    contour_trace,
     encode,
     learner_function,
+    loss_colors,
+    loss_grid,
     progress_reporter,
 )
 
@@ -63,7 +66,6 @@ class LandscapeKind(PlotKind):
             central_difference,
             relative_error,
         )
-        from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
 
         assert isinstance(options, LandscapeOptions)
         loss = learner_function(ns, options.function)
@@ -75,17 +77,14 @@ class LandscapeKind(PlotKind):
         if whole:
             ws = np.linspace(*options.w, options.resolution)
             bs = np.linspace(*options.b, options.resolution)
-            try:
-                report = progress_reporter.get()
-                grid = evaluate_grid(
-                    loss,
-                    ws,
-                    bs,
-                    budget_s=options.budget_s,
-                    progress=(lambda f: report(f * 100, 100, "landscape")) if report else None,
-                )
-            except GridError as err:
-                raise PlotError(str(err)) from None
+            report = progress_reporter.get()
+            grid = loss_grid(
+                loss,
+                ws,
+                bs,
+                budget_s=options.budget_s,
+                progress=(lambda f: report(f * 100, 100, "landscape")) if report else None,
+            )
             result.update(
                 {
                     "ws": ws,
@@ -147,7 +146,7 @@ class LandscapeKind(PlotKind):
     def figure(self, options: Options, result: Result) -> Figure:
         assert isinstance(options, LandscapeOptions)
         z = np.asarray(result["z"])
-        color = np.log1p(np.maximum(z, 0)) if options.log_color and np.nanmin(z) >= 0 else z
+        color = loss_colors(z, options.log_color)
         layout = base_layout(options)
         layout["margin"]["l"] = 10
         layout["scene"] = {
@@ -170,17 +169,7 @@ class LandscapeKind(PlotKind):
             "showscale": False,
             "opacity": 0.95,
         }
-        contour = {
-            "type": "contour",
-            "x": encode(result["ws"]),
-            "y": encode(result["bs"]),
-            "z": encode(color),
-            "colorscale": "Viridis",
-            "showscale": False,
-            "contours": {"coloring": "heatmap"},
-            "line": {"width": 0.5},
-            "hoverinfo": "skip",
-        }
+        contour = contour_trace(result["ws"], result["bs"], color)
         marker3d = {
             "type": "scatter3d",
             "mode": "markers",

@@ -8,7 +8,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from app.plots.base import Figure, Options, Patch, PlotError, PlotKind, Result, base_layout, encode
+from app.plots.base import (
+    Figure,
+    Options,
+    Patch,
+    PlotError,
+    PlotKind,
+    Result,
+    base_layout,
+    contour_trace,
+    encode,
+    loss_colors,
+)
 
 
 class NetLandscapeOptions(Options):
@@ -71,7 +82,7 @@ class NetLandscapeKind(PlotKind):
     def figure(self, options: Options, result: Result) -> Figure:
         assert isinstance(options, NetLandscapeOptions)
         z = np.asarray(result["z"])
-        color = np.log1p(np.maximum(z, 0)) if np.nanmin(z) >= 0 else z
+        color = loss_colors(z)
         layout = base_layout(options)
         layout["scene"] = {
             "domain": {"x": [0.0, 0.55]},
@@ -91,15 +102,7 @@ class NetLandscapeKind(PlotKind):
                 "colorscale": "Viridis",
                 "showscale": False,
             },
-            {
-                "type": "contour",
-                "x": encode(result["alphas"]),
-                "y": encode(result["betas"]),
-                "z": encode(color),
-                "colorscale": "Viridis",
-                "showscale": False,
-                "contours": {"coloring": "heatmap"},
-            },
+            contour_trace(result["alphas"], result["betas"], color),
             {
                 "type": "scatter",
                 "mode": "markers",

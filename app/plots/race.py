@@ -17,9 +17,12 @@ from app.plots.base import (
     PlotKind,
     Result,
     base_layout,
+    contour_trace,
     encode,
     learner_data,
     learner_function,
+    loss_colors,
+    loss_grid,
 )
 from app.plots.series import PALETTE
 
@@ -65,17 +68,12 @@ class RaceKind(PlotKind):
     def evaluate(
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
-        from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
-
         assert isinstance(options, RaceOptions)
         raw, label = learner_data(ns, options.source, options.paths, values)
         paths = as_paths(raw, label)
         xs = np.linspace(*options.x, options.resolution)
         ys = np.linspace(*options.y, options.resolution)
-        try:
-            grid = evaluate_grid(learner_function(ns, options.function), xs, ys, budget_s=3.0)
-        except GridError as err:
-            raise PlotError(str(err)) from None
+        grid = loss_grid(learner_function(ns, options.function), xs, ys)
         result: Result = {"xs": xs, "ys": ys, "z": grid.z, "names": list(paths)}
         for i, arr in enumerate(paths.values()):
             result[f"p{i}"] = arr
@@ -84,7 +82,7 @@ class RaceKind(PlotKind):
     def figure(self, options: Options, result: Result) -> Figure:
         assert isinstance(options, RaceOptions)
         z = np.asarray(result["z"], dtype=np.float64)
-        color = np.log1p(np.maximum(z, 0)) if options.log_color and np.nanmin(z) >= 0 else z
+        color = loss_colors(z, options.log_color)
         layout = base_layout(options)
         layout["showlegend"] = True
         layout["legend"] = {"orientation": "h", "y": 1.1, "x": 0.0}
@@ -95,19 +93,15 @@ class RaceKind(PlotKind):
         names: list[str] = result["names"]
         paths = [np.asarray(result[f"p{i}"]) for i in range(len(names))]
         data: list[dict[str, Any]] = [
-            {
-                "type": "contour",
-                "x": encode(result["xs"]),
-                "y": encode(result["ys"]),
-                "z": encode(color),
-                "colorscale": "Greys",
-                "reversescale": True,
-                "showscale": False,
-                "contours": {"coloring": "heatmap"},
-                "line": {"width": 0.4},
-                "hoverinfo": "skip",
-                "showlegend": False,
-            }
+            contour_trace(
+                result["xs"],
+                result["ys"],
+                color,
+                colorscale="Greys",
+                reversescale=True,
+                line={"width": 0.4},
+                showlegend=False,
+            )
         ]
         for i, (name, p) in enumerate(zip(names, paths, strict=True)):
             data.append(

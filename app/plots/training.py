@@ -22,8 +22,11 @@ from app.plots.base import (
     Result,
     as_float_array,
     base_layout,
+    contour_trace,
     encode,
     learner_function,
+    loss_colors,
+    loss_grid,
 )
 from app.plots.curve import data_points, evaluate_curve_at
 
@@ -95,8 +98,6 @@ class TrainingKind(PlotKind):
     def evaluate(
         self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
     ) -> Result:
-        from app.engine.grid import GridError, evaluate_grid  # torch, kernel only
-
         assert isinstance(options, TrainingOptions)
         assert isinstance(ns, dict)
         state = self._state(ns, options)
@@ -110,10 +111,7 @@ class TrainingKind(PlotKind):
         if whole:
             ws = np.linspace(*options.w, options.resolution)
             bs = np.linspace(*options.b, options.resolution)
-            try:
-                grid = evaluate_grid(learner_function(ns, options.loss), ws, bs, budget_s=3.0)
-            except GridError as err:
-                raise PlotError(str(err)) from None
+            grid = loss_grid(learner_function(ns, options.loss), ws, bs)
             result.update({"ws": ws, "bs": bs, "z": grid.z})
         return result
 
@@ -148,7 +146,7 @@ class TrainingKind(PlotKind):
     def figure(self, options: Options, result: Result) -> Figure:
         assert isinstance(options, TrainingOptions)
         z = np.asarray(result["z"])
-        color = np.log1p(np.maximum(z, 0)) if np.nanmin(z) >= 0 else z
+        color = loss_colors(z)
         layout = base_layout(options)
         layout["grid"] = {"rows": 1, "columns": 3, "pattern": "independent"}
         layout["xaxis"] = {"domain": [0.0, 0.3], "title": {"text": "x"}}
@@ -180,19 +178,7 @@ class TrainingKind(PlotKind):
                 "marker": {"color": "#e4572e", "size": 8},
                 "name": "data",
             },
-            {
-                "type": "contour",
-                "x": encode(result["ws"]),
-                "y": encode(result["bs"]),
-                "z": encode(color),
-                "colorscale": "Viridis",
-                "showscale": False,
-                "contours": {"coloring": "heatmap"},
-                "line": {"width": 0.5},
-                "hoverinfo": "skip",
-                "xaxis": "x2",
-                "yaxis": "y2",
-            },
+            contour_trace(result["ws"], result["bs"], color, xaxis="x2", yaxis="y2"),
             {
                 "type": "scatter",
                 "mode": "lines+markers",
