@@ -54,7 +54,7 @@ for target in "$(readlink -f "$PYTHON")" "$ROOT/.venv/lib" "$ROOT/app"; do
 done
 
 cd "$ROOT"
-if ! as_user "$PYTHON" -c "import torch, numpy, pytest, pyseccomp, app.kernel.supervisor" 2>/dev/null; then
+if ! as_user "$PYTHON" -c "import torch, numpy, pytest, pyseccomp, app.supervisor" 2>/dev/null; then
     echo "error: $TEST_USER cannot import the venv's packages or the app; make $ROOT/.venv and" >&2
     echo "       $ROOT readable by other users (chmod -R o+rX)" >&2
     exit 1

@@ -32,7 +32,7 @@ from app.classroom.surfaces import Surfaces, parameters
 from app.classroom.writer import EventWriter
 from app.config import Settings
 from app.content.model import Catalogue, Lesson
-from app.kernel.supervisor import Supervisor
+from app.supervisor import Supervisor
 from app.protocol import ErrorMsg
 
 log = logging.getLogger("descent.classroom")

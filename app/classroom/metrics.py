@@ -12,7 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.kernel.supervisor import Kernel, Supervisor
+from app.supervisor import Kernel, Supervisor
 
 # The `_created` series only double what scrapers already know.
 disable_created_metrics()  # type: ignore[no-untyped-call]

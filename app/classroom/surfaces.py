@@ -10,7 +10,7 @@ from typing import Any
 
 from app.config import Settings
 from app.content.model import Lesson
-from app.kernel.supervisor import Supervisor
+from app.supervisor import Supervisor
 from app.protocol import FigureMsg, PlotProblem, ServerMessage, Status
 from app.web.session import Session
 

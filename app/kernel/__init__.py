@@ -1,3 +1,3 @@
-"""Session kernels: the sandbox that starts and confines them, the runtime inside them, and the
-web-process side that supervises them. `app.kernel.sandbox` is the only code that spawns or
-limits processes."""
+"""What runs inside the sandbox: the zygote's main, the runtime of a session kernel, its
+confinement, the channel to the web process, and the exercise-check toolkit. The whole folder is
+bound read-only into the sandbox; the web process's side lives in `app.supervisor`."""

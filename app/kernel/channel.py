@@ -1,4 +1,6 @@
-"""Length-prefixed frames over a stream socket: 4 bytes big-endian length, then msgpack.
+"""The wire between the web process and the sandbox, defined once for both sides: length-prefixed
+frames over a stream socket (4 bytes big-endian length, then msgpack) and the exit codes a kernel
+ends with.
 
 The web process reads a kernel's frames with a hard size cap: a frame that claims more, or that
 does not decode into a known reply, is a protocol violation and ends that kernel.
@@ -13,6 +15,12 @@ import struct
 HEADER = struct.Struct(">I")
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+#: Exit codes a kernel ends with when it could not go on; the supervisor words each for the
+#: learner. Codes the zygote reports are 0..255 for exits and negative for signals.
+EXIT_SANDBOX = 70  # a sandbox layer could not be applied; no learner code ran
+EXIT_MEMORY = 71  # out of memory outside the runtime's own handlers
+EXIT_RUNTIME = 72  # the request loop failed (e.g. learner code closed the channel)
 
 
 class ChannelClosed(Exception):
@@ -63,3 +71,13 @@ async def read_frame(reader: asyncio.StreamReader, limit: int = MAX_REPLY_BYTES)
 
 def frame(payload: bytes) -> bytes:
     return HEADER.pack(len(payload)) + payload
+
+
+def header(size: int) -> bytes:
+    """The length prefix alone, for a frame whose first bytes carry file descriptors."""
+    return HEADER.pack(size)
+
+
+def frame_size(prefix: bytes) -> int:
+    (size,) = HEADER.unpack(prefix)
+    return int(size)

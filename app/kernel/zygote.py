@@ -16,7 +16,15 @@ from types import FrameType
 
 import msgspec
 
-from app.kernel.channel import ChannelClosed, send_frame
+from app.kernel.channel import (
+    EXIT_MEMORY,
+    EXIT_RUNTIME,
+    EXIT_SANDBOX,
+    HEADER,
+    ChannelClosed,
+    frame_size,
+    send_frame,
+)
 from app.protocol import (
     KFailed,
     Limits,
@@ -56,13 +64,6 @@ def warm_up() -> None:
     import app.kernel.confine
     import app.kernel.runtime
     import app.plots.registry  # noqa: F401
-
-
-#: Exit codes a kernel ends with when it could not go on; the supervisor words each for the
-#: learner. Codes the zygote reports are 0..255 for exits and negative for signals.
-EXIT_SANDBOX = 70  # a sandbox layer could not be applied; no learner code ran
-EXIT_MEMORY = 71  # out of memory outside the runtime's own handlers
-EXIT_RUNTIME = 72  # the request loop failed (e.g. learner code closed the channel)
 
 
 def interrupt_learner_code(signum: int, frame: FrameType | None) -> None:
@@ -165,10 +166,10 @@ def serve_control(
 
 def recv_request(control: socket.socket) -> tuple[object, list[int]]:
     """A spawn request carries the kernel's channel socket as SCM_RIGHTS in its first bytes."""
-    head, fds, _flags, _addr = socket.recv_fds(control, 4, 4)
+    head, fds, _flags, _addr = socket.recv_fds(control, HEADER.size, 4)
     if not head:
         raise ChannelClosed
-    size = int.from_bytes(head, "big")
+    size = frame_size(head)
     body = b""
     while len(body) < size:
         more = control.recv(size - len(body))

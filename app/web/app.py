@@ -17,7 +17,7 @@ from app.classroom.classroom import Classroom
 from app.config import ROOT, Settings
 from app.content.loader import load_catalogue
 from app.content.model import Catalogue
-from app.kernel.supervisor import Supervisor
+from app.supervisor import Supervisor
 from app.web import pages, socket
 from app.web.assets import REQUIRED, asset_url, check_assets
 from app.web.errors import NotFound, PageError

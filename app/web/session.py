@@ -17,7 +17,7 @@ import numpy as np
 
 from app.config import Settings
 from app.content.model import CellId, Lesson, Plot
-from app.kernel.supervisor import Kernel, KernelDied, SandboxRefused, ServerFull, Supervisor
+from app.supervisor import Kernel, KernelDied, SandboxRefused, ServerFull, Supervisor
 from app.plots.base import Options, PlotError, Result
 from app.plots.registry import plot_kind
 from app.protocol import (

@@ -22,9 +22,9 @@ import pytest
 import pytest_asyncio
 
 from app.config import Settings
-from app.kernel.sandbox import probe_layers
-from app.kernel.supervisor import Kernel, Supervisor
 from app.protocol import KExec, KExecDone
+from app.supervisor import Kernel, Supervisor
+from app.supervisor.sandbox import probe_layers
 from sandbox.kit import (
     CELL_S,
     MEMORY_MB,

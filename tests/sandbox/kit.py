@@ -15,8 +15,8 @@ import numpy as np
 import psutil
 import pytest
 
-from app.kernel.supervisor import Kernel, KernelDied, Supervisor
 from app.protocol import KernelReply, KEvaluate, KEvaluated, KExec, KExecDone
+from app.supervisor import Kernel, KernelDied, Supervisor
 
 #: The secret the server's environment holds; no kernel may see it.
 SECRET = "descent-test-secret-4f1c"

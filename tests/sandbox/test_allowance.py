@@ -13,8 +13,8 @@ import pytest_asyncio
 
 from app.config import ROOT
 from app.content.loader import load_lesson
-from app.kernel.supervisor import Kernel, Supervisor
 from app.protocol import Allowance
+from app.supervisor import Kernel, Supervisor
 from sandbox.kit import no_strays, run, run_ok
 
 pytestmark = [
@@ -163,7 +163,7 @@ async def test_server_files_stay_hidden(allowed: Kernel) -> None:
         allowed,
         "import os\n"
         "res = []\n"
-        f"for path in ({str(ROOT / 'app/config.py')!r}, {str(ROOT / 'app/kernel/supervisor.py')!r},"
+        f"for path in ({str(ROOT / 'app/config.py')!r}, {str(ROOT / 'app/supervisor/pool.py')!r},"
         " '/etc/passwd', '/proc/1/environ'):\n"
         "    try:\n        open(path).read()\n        res.append('read')\n"
         "    except OSError as e:\n        res.append(type(e).__name__)\n"

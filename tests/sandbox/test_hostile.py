@@ -14,9 +14,10 @@ import pytest
 from app.config import ROOT
 from app.kernel.confine import MAX_THREADS, memory_words
 from app.kernel.runtime import MAX_ERROR_CHARS
-from app.kernel.sandbox import inside, kernel_code_paths, sandbox_identity, zygote_environment
-from app.kernel.supervisor import IDLE_CPU_STRIKES, WATCH_INTERVAL_S, Kernel, Supervisor
 from app.protocol import KEvaluated, KExec, KExecDone, KProgress
+from app.supervisor import Kernel, Supervisor
+from app.supervisor.sandbox import inside, kernel_code_paths, sandbox_identity, zygote_environment
+from app.supervisor.watchdog import IDLE_CPU_STRIKES, WATCH_INTERVAL_S
 from sandbox.kit import (
     CELL_S,
     MEMORY_MB,
@@ -372,8 +373,8 @@ async def test_server_source(kernel: Kernel) -> None:
     for path in (
         "app/config.py",
         "app/web/app.py",
-        "app/kernel/supervisor.py",
-        "app/kernel/sandbox.py",
+        "app/supervisor/pool.py",
+        "app/supervisor/sandbox.py",
         "pyproject.toml",
         "README.md",
         "lessons",

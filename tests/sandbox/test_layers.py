@@ -14,7 +14,11 @@ import pytest
 
 from app.config import ROOT, Settings
 from app.kernel.confine import memory_words
-from app.kernel.sandbox import (
+from app.kernel.zygote import EXIT_MEMORY, EXIT_RUNTIME, EXIT_SANDBOX
+from app.protocol import Array, KEvaluated, KExec, KExecDone, KHello
+from app.supervisor import KernelDied, SandboxRefused, ServerFull, Supervisor
+from app.supervisor.replies import death_message, reply_problem
+from app.supervisor.sandbox import (
     Layers,
     inside,
     kernel_limits,
@@ -22,16 +26,6 @@ from app.kernel.sandbox import (
     zygote_command,
     zygote_environment,
 )
-from app.kernel.supervisor import (
-    KernelDied,
-    SandboxRefused,
-    ServerFull,
-    Supervisor,
-    death_message,
-    reply_problem,
-)
-from app.kernel.zygote import EXIT_MEMORY, EXIT_RUNTIME, EXIT_SANDBOX
-from app.protocol import Array, KEvaluated, KExec, KExecDone, KHello
 from sandbox.kit import OUTPUT_LIMIT, ids, run_ok, sandbox_processes
 
 pytestmark = pytest.mark.sandbox
@@ -110,8 +104,8 @@ def test_zygote_command_binds_only_what_a_kernel_needs() -> None:
     sources = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind", "--dev-bind")]
     assert "--bind" not in cmd  # nothing of the host is writable
     assert str(ROOT) not in sources and str(ROOT / "app") not in sources
-    for hidden in ("app/config.py", "app/web", "app/content", "app/kernel/supervisor.py",
-                   "app/kernel/sandbox.py", "lessons", "data"):  # fmt: skip
+    for hidden in ("app/config.py", "app/web", "app/content", "app/supervisor/pool.py",
+                   "app/supervisor/sandbox.py", "lessons", "data"):  # fmt: skip
         assert str(ROOT / hidden) not in sources, hidden
     assert [s for s in sources if s.startswith("/etc")] in ([], ["/etc/ld.so.cache"])
     assert not any(k.startswith("DESCENT") for k in zygote_environment())

@@ -9,8 +9,8 @@ import signal
 import msgspec
 
 from app.config import Settings
+from app.kernel.channel import EXIT_MEMORY, EXIT_RUNTIME, EXIT_SANDBOX
 from app.kernel.confine import memory_words
-from app.kernel.zygote import EXIT_MEMORY, EXIT_RUNTIME, EXIT_SANDBOX
 from app.protocol import (
     KChecked,
     KernelReply,

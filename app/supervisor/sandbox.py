@@ -22,12 +22,10 @@ from app.protocol import Limits
 log = logging.getLogger("descent.kernel")
 libc = ctypes.CDLL(None, use_errno=True)  # loaded here, not in a child between fork and exec
 
-#: The parts of the app a kernel needs, bound read-only. Of app/kernel, every module but these
-#: web-process ones is bound, so the server's other code (the web layer, its settings, the
-#: supervisor and this file) is not visible inside the sandbox. A new module of app/kernel that
-#: only the web process uses belongs in this list.
-SERVER_ONLY = ("supervisor.py", "sandbox.py", "replies.py", "hostproc.py")
-KERNEL_CODE = ("app/__init__.py", "app/protocol.py", "app/plots", "app/engine", "app/lesson_checks")
+#: The parts of the app a kernel needs, bound read-only: an allow-list. `app/kernel` is what
+#: runs inside the sandbox, as a whole folder; the server's other code (the web layer, its
+#: settings, the supervisor and this file) is not visible inside.
+KERNEL_CODE = ("app/__init__.py", "app/protocol.py", "app/plots", "app/engine", "app/kernel", "app/lesson_checks")
 #: The host account the sandbox runs as when the server runs as root.
 SANDBOX_USER = "nobody"
 #: Size of the zygote's own /tmp; each kernel mounts its private, capped /tmp over it.
@@ -333,5 +331,4 @@ def sandbox_summary(layers: Layers, settings: Settings) -> str:
 
 def kernel_code_paths() -> list[Path]:
     """The app's files and folders bound into the sandbox."""
-    modules = sorted(p for p in (ROOT / "app/kernel").glob("*.py") if p.name not in SERVER_ONLY)
-    return [ROOT / p for p in KERNEL_CODE if (ROOT / p).exists()] + modules
+    return [ROOT / p for p in KERNEL_CODE if (ROOT / p).exists()]
