@@ -37,6 +37,8 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_MOVE = 32, 4096, 8192
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+PR_SET_KEEPCAPS, PR_SET_SECUREBITS, PR_SET_MM, PR_SET_CHILD_SUBREAPER = 8, 28, 35, 36
+PR_SET_SPECULATION_CTRL, PR_SET_PTRACER = 53, 0x59616D61
 F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15
 FIOSETOWN, SIOCSPGRP, TIOCSTI = 0x8901, 0x8902, 0x5412
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, NETLINK_ROUTE = 1, 2, 10, 16, 0
@@ -269,6 +271,16 @@ def install_seccomp(limits: Limits | None = None) -> None:
         f.add_rule(deny, "fcntl", sc.Arg(1, sc.EQ, cmd))
     for cmd in (FIOSETOWN, SIOCSPGRP, TIOCSTI):
         f.add_rule(deny, "ioctl", sc.Arg(1, sc.EQ, cmd))
+    # The layers set by prctl stay set: the parent-death signal may only be set to SIGKILL
+    # again (a worker process does that), the process stays non-dumpable, and nothing that
+    # would lend rights to another process or regain capabilities is allowed.
+    f.add_rule(deny, "prctl", sc.Arg(0, sc.EQ, PR_SET_PDEATHSIG), sc.Arg(1, sc.NE, signal.SIGKILL))
+    f.add_rule(deny, "prctl", sc.Arg(0, sc.EQ, PR_SET_DUMPABLE), sc.Arg(1, sc.NE, 0))
+    for option in (
+        PR_SET_KEEPCAPS, PR_SET_SECUREBITS, PR_SET_MM, PR_SET_CHILD_SUBREAPER,
+        PR_SET_SPECULATION_CTRL, PR_SET_PTRACER, PR_CAP_AMBIENT,
+    ):  # fmt: skip
+        f.add_rule(deny, "prctl", sc.Arg(0, sc.EQ, option))
     # Its own limits may be read, never changed; another process's not even read.
     f.add_rule(deny, "prlimit64", sc.Arg(2, sc.NE, 0))
     f.add_rule(deny, "prlimit64", sc.Arg(0, sc.NE, 0))

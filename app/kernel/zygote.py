@@ -78,6 +78,20 @@ def interrupt_learner_code(signum: int, frame: FrameType | None) -> None:
         frame = frame.f_back
 
 
+def reseed() -> None:
+    """Every kernel is a fork of one zygote and would draw the same "random" numbers as every
+    other: seed Python's, numpy's and torch's global generators afresh from the system's entropy.
+    A lesson that seeds them itself still gets its own seed."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(os.urandom(32))
+    np.random.seed(int.from_bytes(os.urandom(4), "little"))
+    torch.manual_seed(int.from_bytes(os.urandom(8), "little") & ((1 << 63) - 1))
+
+
 def run_kernel(channel: socket.socket, limits: Limits) -> None:
     """In the forked child: confine, then serve requests; never return to the zygote's loop."""
     code = EXIT_SANDBOX
@@ -90,6 +104,7 @@ def run_kernel(channel: socket.socket, limits: Limits) -> None:
         from app.kernel.confine import confine, libc
         from app.kernel.runtime import serve
 
+        reseed()
         libc.prctl(4, 1, 0, 0, 0)  # dumpable while it sets itself up (its own /proc files)
         try:
             confine(channel, limits)
