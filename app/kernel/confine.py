@@ -72,20 +72,28 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def memory_words(mb: int) -> str:
-    """What a learner reads when their kernel ran out of its memory budget."""
+def memory_words(mb: int, recovered: bool = False) -> str:
+    """What a learner reads when their code ran out of its memory budget: either the kernel
+    caught it and goes on (`recovered`), or the kernel was stopped and must be restarted."""
+    head = f"Your code used more than {mb} MB of memory and was stopped."
+    if recovered:
+        return (
+            f"{head} The kernel recovered: your variables are kept and you can run again. "
+            "Work with smaller arrays or fewer copies."
+        )
     return (
-        f"Your code used more than {mb} MB of memory and was stopped. "
-        "Restart the kernel to go on, and work with smaller arrays or fewer copies."
+        f"{head} The kernel had to be stopped: press Restart to go on, and work with smaller "
+        "arrays or fewer copies."
     )
 
 
 def out_of_memory_words(exc: BaseException) -> str:
-    """The learner's message when `exc` means the kernel hit its memory limit, else ""."""
+    """The learner's message when `exc` means the kernel hit its memory limit and caught it,
+    else ""."""
     if isinstance(exc, MemoryError) or (
         isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc)[:400]
     ):
-        return memory_words(memory_budget_mb)
+        return memory_words(memory_budget_mb, recovered=True)
     return ""
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from app.kernel import confine
 from app.kernel.channel import ChannelClosed, recv_frame, send_frame
 from app.kernel.confine import out_of_memory_words, process_limit_words
+from app.kernel.refusals import forget, refusal_words
 from app.plots.base import Options, PlotError, PlotKind, Result, progress_reporter, readouts
 from app.plots.registry import PLOT_KINDS
 from app.protocol import (
@@ -93,6 +94,9 @@ def learner_traceback(exc: BaseException) -> tuple[str, int]:
         line = exc.lineno or 0
     head = "Traceback (most recent call last):\n" if lines else ""
     tail = "".join(te.format_exception_only()).strip()
+    words = refusal_words(exc)
+    if words:
+        tail += "\n" + words
     text = head + "\n".join(lines) + ("\n" if lines else "") + tail
     if len(text) > MAX_ERROR_CHARS:
         text = text[: MAX_ERROR_CHARS - 40] + f"\n… (cut: {len(text)} characters in all)"
@@ -154,11 +158,16 @@ class Runtime:
         ok, error, error_line, interrupted = True, "", 0, False
         old = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
+        forget()
         try:
             exec(compile(req.code, name, "exec"), self.ns)
         except KeyboardInterrupt:
             ok, interrupted = False, True
             error = "Stopped: the run was interrupted."
+        except SystemExit as exc:
+            # exit() or sys.exit() ends the run; with no status or 0 that is a normal end.
+            if exc.code not in (None, 0):
+                ok, error = False, f"Your code called exit({exc.code!r}): the run stopped there."
         except BaseException as exc:
             ok = False
             # The memory or process limit, in words; "" for other errors.

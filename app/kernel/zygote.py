@@ -111,6 +111,12 @@ def run_kernel(channel: socket.socket, limits: Limits) -> None:
         except Exception as err:
             send_frame(channel, reply_encoder.encode(KFailed(f"{type(err).__name__}: {err}")))
             raise
+        from app.kernel import refusals
+        from app.kernel.confine import MAX_THREADS
+
+        refusals.watch(
+            limits.tmp_bytes, limits.tmp_inodes, limits.open_files, MAX_THREADS, limits.processes
+        )
         code = EXIT_RUNTIME
         serve(channel, describe(limits.device))
         code = 0

@@ -118,3 +118,15 @@ async def no_strays(sup: Supervisor) -> None:
             described.append(f"{pid} {p.status()} parent {p.ppid()} {p.cmdline()}")
     assert not strays, f"left behind in the sandbox: {described}; pool {len(sup.pool)}"
     assert expected() <= sandbox_processes(sup), "a live kernel is gone"
+
+
+#: The first words of the sentence the kernel adds under an error the sandbox caused.
+REFUSAL_OPENINGS = ("Descent's sandbox", "The sandbox", "The sandbox's")
+
+
+def python_error(error: str) -> str:
+    """The Python error of a reply, without the sandbox's sentence under it."""
+    lines = error.splitlines()
+    if len(lines) > 1 and lines[-1].startswith(REFUSAL_OPENINGS):
+        lines = lines[:-1]
+    return "\n".join(lines)

@@ -15,7 +15,7 @@ from app.config import ROOT
 from app.content.loader import load_lesson
 from app.protocol import Allowance
 from app.supervisor import Kernel, Supervisor
-from sandbox.kit import no_strays, run, run_ok
+from sandbox.kit import no_strays, python_error, run, run_ok
 
 pytestmark = [
     pytest.mark.sandbox,
@@ -61,7 +61,7 @@ async def test_b4_trains_in_parallel(allowed: Kernel, sup: Supervisor) -> None:
 
 async def test_no_new_programs(allowed: Kernel, sup: Supervisor) -> None:
     reply = await run(allowed, "import os\nos.execv('/usr/bin/id', ['id'])")
-    assert reply.error.endswith(EPERM)
+    assert python_error(reply.error).endswith(EPERM)
     reply = await run(allowed, "import subprocess\nsubprocess.run(['/usr/bin/id'])")
     assert not reply.ok and "Operation not permitted" in reply.error
     # system() forks (allowed) but the child cannot exec the shell: exit status 127.
@@ -131,12 +131,14 @@ async def test_only_its_own_loopback(allowed: Kernel) -> None:
         reply = await run(
             allowed, f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)"
         )
-        assert reply.error.endswith("ConnectionRefusedError: [Errno 111] Connection refused")
+        assert python_error(reply.error).endswith(
+            "ConnectionRefusedError: [Errno 111] Connection refused"
+        )
     finally:
         listener.close()
     outside = "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=1)"
     reply = await run(allowed, outside)
-    assert reply.error.endswith("OSError: [Errno 101] Network is unreachable")
+    assert python_error(reply.error).endswith("OSError: [Errno 101] Network is unreachable")
     reply = await run(allowed, "import socket\nsocket.create_connection(('::ffff:1.1.1.1', 80), 1)")
     assert "Network is unreachable" in reply.error
     assert await run_ok(allowed, "import socket\nprint(socket.if_nameindex())") == "[(1, 'lo')]\n"
@@ -175,7 +177,7 @@ async def test_server_files_stay_hidden(allowed: Kernel) -> None:
 async def test_plain_kernels_still_refuse(kernel: Kernel) -> None:
     """Any other lesson's kernel: no fork, no sockets, as before."""
     reply = await run(kernel, "import os\nos.fork()")
-    assert reply.error.endswith(EPERM)
+    assert python_error(reply.error).endswith(EPERM)
     reply = await run(kernel, "import socket\nsocket.socket()")
-    assert reply.error.endswith(EPERM)
+    assert python_error(reply.error).endswith(EPERM)
     assert kernel.allow is None

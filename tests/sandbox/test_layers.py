@@ -26,7 +26,7 @@ from app.supervisor.sandbox import (
     zygote_command,
     zygote_environment,
 )
-from sandbox.kit import OUTPUT_LIMIT, ids, run_ok, sandbox_processes
+from sandbox.kit import OUTPUT_LIMIT, ids, python_error, run_ok, sandbox_processes
 
 pytestmark = pytest.mark.sandbox
 session_loop = pytest.mark.asyncio(loop_scope="session")
@@ -84,7 +84,9 @@ async def test_weak_mode_runs_without_namespaces() -> None:
             KExec(next(ids), "c", "import socket\nsocket.socket()", OUTPUT_LIMIT), 5.0, "5 s"
         )
         assert isinstance(reply, KExecDone)
-        assert reply.error.endswith("PermissionError: [Errno 1] Operation not permitted")
+        assert python_error(reply.error).endswith(
+            "PermissionError: [Errno 1] Operation not permitted"
+        )
     finally:
         await sup.stop()
 

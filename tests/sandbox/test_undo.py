@@ -37,7 +37,8 @@ UNDO = {
         "EPERM EPERM True",
     ),
     "non-dumpable": (
-        "print(call('prctl', 4, 1, 0, 0, 0), call('prctl', 4, 2, 0, 0, 0), libc.prctl(3, 0, 0, 0, 0))",
+        "print(call('prctl', 4, 1, 0, 0, 0), call('prctl', 4, 2, 0, 0, 0),"
+        " libc.prctl(3, 0, 0, 0, 0))",
         "EPERM EPERM 0",
     ),
     "no_new_privs": (
@@ -78,7 +79,8 @@ UNDO = {
         "class H(ctypes.Structure): _fields_ = [('v', ctypes.c_uint32), ('p', ctypes.c_int)]\n"
         "class D(ctypes.Structure): _fields_ = [('e', ctypes.c_uint32), ('p', ctypes.c_uint32),"
         " ('i', ctypes.c_uint32)]\n"
-        "full = (D * 2)(D(0xffffffff, 0xffffffff, 0xffffffff), D(0xffffffff, 0xffffffff, 0xffffffff))\n"
+        "ones = 0xffffffff\n"
+        "full = (D * 2)(D(ones, ones, ones), D(ones, ones, ones))\n"
         "tries.append(call('capset', ctypes.byref(H(0x20080522, 0)), full))\n"
         "now = (D * 2)()\n"
         "libc.capget(ctypes.byref(H(0x20080522, 0)), now)\n"
