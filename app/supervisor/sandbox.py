@@ -11,7 +11,9 @@ import pwd
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,14 @@ libc = ctypes.CDLL(None, use_errno=True)  # loaded here, not in a child between 
 #: The parts of the app a kernel needs, bound read-only: an allow-list. `app/kernel` is what
 #: runs inside the sandbox, as a whole folder; the server's other code (the web layer, its
 #: settings, the supervisor and this file) is not visible inside.
-KERNEL_CODE = ("app/__init__.py", "app/protocol.py", "app/plots", "app/engine", "app/kernel", "app/lesson_checks")
+KERNEL_CODE = (
+    "app/__init__.py",
+    "app/protocol.py",
+    "app/plots",
+    "app/engine",
+    "app/kernel",
+    "app/lesson_checks",
+)
 #: The host account the sandbox runs as when the server runs as root.
 SANDBOX_USER = "nobody"
 #: Size of the zygote's own /tmp; each kernel mounts its private, capped /tmp over it.
@@ -47,49 +56,92 @@ NAMESPACE_FLAGS = (
 
 @dataclass(frozen=True)
 class Layers:
-    """Which sandbox layers this host can apply; `missing` names the absent ones."""
+    """Which sandbox layers this host can apply; `missing` names the absent ones and `reasons`
+    says, for each, what the probe saw when it failed."""
 
     bubblewrap: bool
     namespaces: bool
     seccomp: bool
+    reasons: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def missing(self) -> list[str]:
-        names = {
-            "bubblewrap": "bubblewrap (the bwrap program)",
-            "namespaces": "user namespaces",
-            "seccomp": "seccomp filters",
+        return [text for key, text in LAYER_NAMES.items() if not getattr(self, key)]
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """Each missing layer's name and the reason the probe gave."""
+        return {
+            text: self.reasons.get(key, "")
+            for key, text in LAYER_NAMES.items()
+            if not getattr(self, key)
         }
-        return [text for key, text in names.items() if not getattr(self, key)]
 
     @property
     def complete(self) -> bool:
         return not self.missing
 
 
-def probe_layers() -> Layers:
+LAYER_NAMES = {
+    "bubblewrap": "bubblewrap (the bwrap program)",
+    "namespaces": "user namespaces",
+    "seccomp": "seccomp filters",
+}
+#: A probe that fails is tried again this many times in all, after a growing pause: a host
+#: under load can fail a probe once (a slow start past the timeout) and then pass it.
+PROBE_ATTEMPTS = 4
+PROBE_PAUSE_S = 0.25
+
+
+def probe_layers(attempts: int = PROBE_ATTEMPTS) -> Layers:
     """Try each layer for real, as the identity the sandbox will have: start bwrap with every
-    namespace, load a seccomp filter."""
+    namespace, load a seccomp filter. A failure is retried, and its reason kept and logged."""
     bwrap = shutil.which("bwrap")
+    reasons: dict[str, str] = {}
     namespaces = False
     if bwrap:
-        try:
-            proc = subprocess.run(
-                [bwrap, *NAMESPACE_FLAGS, "--ro-bind", "/", "/",
-                 "--proc", "/proc", "--dev", "/dev", "true"],
-                capture_output=True, timeout=10, check=False, **identity_arguments(),
-            )  # fmt: skip
-            namespaces = proc.returncode == 0
-            if not namespaces:
-                # bubblewrap's own words name the cause (seccomp, a masked /proc, AppArmor...).
-                log.warning("bubblewrap cannot start the sandbox: %s", proc.stderr.decode().strip())
-        except (OSError, subprocess.SubprocessError) as err:
-            log.warning("bubblewrap cannot start the sandbox: %s", err)
-            namespaces = False
-    return Layers(bubblewrap=bool(bwrap), namespaces=namespaces, seccomp=_seccomp_works())
+        namespaces, why = _retried(lambda: _namespaces_work(bwrap), attempts)
+        if not namespaces:
+            reasons["namespaces"] = why
+            log.warning("bubblewrap cannot start the sandbox: %s", why)
+    else:
+        reasons["bubblewrap"] = "no bwrap program on the PATH (install bubblewrap)"
+    seccomp, why = _retried(_seccomp_works, attempts)
+    if not seccomp:
+        reasons["seccomp"] = why
+        log.warning("seccomp filters cannot be loaded: %s", why)
+    return Layers(bool(bwrap), namespaces, seccomp, reasons)
 
 
-def _seccomp_works() -> bool:
+def _retried(probe: Callable[[], tuple[bool, str]], attempts: int) -> tuple[bool, str]:
+    why = ""
+    for attempt in range(max(1, attempts)):
+        ok, said = probe()
+        if ok:
+            if attempt:
+                log.warning("a sandbox probe passed on attempt %d after: %s", attempt + 1, why)
+            return True, ""
+        why = said
+        if attempt + 1 < attempts:
+            time.sleep(PROBE_PAUSE_S * 2**attempt)
+    return False, why
+
+
+def _namespaces_work(bwrap: str) -> tuple[bool, str]:
+    try:
+        proc = subprocess.run(
+            [bwrap, *NAMESPACE_FLAGS, "--ro-bind", "/", "/",
+             "--proc", "/proc", "--dev", "/dev", "true"],
+            capture_output=True, timeout=20, check=False, **identity_arguments(),
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as err:
+        return False, f"{type(err).__name__}: {err}"
+    # bubblewrap's own words name the cause (seccomp, a masked /proc, AppArmor...).
+    words = proc.stderr.decode(errors="replace").strip()[-500:]
+    return proc.returncode == 0, words or f"bwrap exited with code {proc.returncode}"
+
+
+def _seccomp_works() -> tuple[bool, str]:
     code = (
         "import pyseccomp as s, errno; f = s.SyscallFilter(s.ALLOW); "
         "f.add_rule(s.ERRNO(errno.EPERM), 'acct'); f.load()"
@@ -98,13 +150,14 @@ def _seccomp_works() -> bool:
         proc = subprocess.run(
             [sys.executable, "-c", code],
             capture_output=True,
-            timeout=20,
+            timeout=30,
             check=False,
             **identity_arguments(),
         )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return proc.returncode == 0
+    except (OSError, subprocess.SubprocessError) as err:
+        return False, f"{type(err).__name__}: {err}"
+    words = proc.stderr.decode(errors="replace").strip()[-500:]
+    return proc.returncode == 0, words or f"the probe exited with code {proc.returncode}"
 
 
 def gpu_nodes(settings: Settings) -> list[str]:

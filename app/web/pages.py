@@ -78,6 +78,7 @@ async def healthz(request: Request) -> JSONResponse:
             if supervisor.refused
             else ("strict" if supervisor.layers.complete else "weak"),
             "missing_layers": supervisor.layers.missing,
+            "layer_problems": supervisor.layers.problems,
         }
     )
 
