@@ -45,7 +45,7 @@ def bin_dir_without_engines(tmp_path: Path, fake_engine: str | None = None) -> d
     engine, and no docker or podman (or one that is installed but does not answer)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("dirname", "head", "timeout"):
+    for tool in ("dirname", "head", "timeout", "sed", "tail", "printf"):
         found = shutil.which(tool)
         if found:
             (bin_dir / tool).symlink_to(found)
@@ -66,6 +66,31 @@ def test_an_engine_that_does_not_answer_counts_as_none(tmp_path: Path) -> None:
     proc = run_script(bin_dir_without_engines(tmp_path, fake_engine="docker"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"{SKIPPED}found docker, but no container engine answers" in proc.stdout
+
+
+def test_an_unreachable_registry_skips_instead_of_failing(tmp_path: Path) -> None:
+    """An engine that works but cannot pull the base image: a skip with the reason, and no
+    build is tried (so an absent registry never reads as a broken image)."""
+    env = bin_dir_without_engines(tmp_path)
+    calls = tmp_path / "calls"
+    engine = Path(env["PATH"]) / "podman"
+    engine.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {calls}\n'
+        'case "$1" in\n'
+        "  info|--version) echo podman version 4; exit 0 ;;\n"
+        "  image) exit 1 ;;\n"
+        "  pull) echo 'Error: dial tcp: lookup registry-1.docker.io: no such host' >&2\n"
+        "        exit 125 ;;\n"
+        "  *) exit 3 ;;\n"
+        "esac\n"
+    )
+    engine.chmod(0o755)
+    proc = run_script(env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"{SKIPPED}podman works, but the base image python:3.11-slim-bookworm" in proc.stdout
+    assert "lookup registry-1.docker.io: no such host" in proc.stdout
+    assert not any(line.startswith("build") for line in calls.read_text().splitlines())
 
 
 def test_image_builds_runs_and_answers_a_slider() -> None:
