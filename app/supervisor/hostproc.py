@@ -68,9 +68,31 @@ def anonymous_bytes(pid: int) -> int:
     return (int(fields[1]) - int(fields[2])) * PAGE
 
 
-def available_bytes() -> int:
+#: The server's own cgroup (v2): in a container or a pod, its memory limit is the one that counts.
+CGROUP = "/sys/fs/cgroup"
+
+
+def available_bytes(cgroup: str = CGROUP) -> int:
+    """Memory still free for the server and its kernels: the host's available memory, or less
+    where the server's cgroup has a limit (a container, a Kubernetes pod), whose breach would
+    kill the whole container rather than the biggest kernel."""
+    host = 1 << 62
     with contextlib.suppress(OSError, ValueError), open("/proc/meminfo") as f:
         for line in f:
             if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    return 1 << 62
+                host = int(line.split()[1]) * 1024
+                break
+    return min(host, cgroup_headroom(cgroup))
+
+
+def cgroup_headroom(cgroup: str = CGROUP) -> int:
+    """memory.max less memory.current of a cgroup v2, or a huge number where there is no limit."""
+    try:
+        with open(f"{cgroup}/memory.max") as f:
+            limit = f.read().strip()
+        if limit == "max":
+            return 1 << 62
+        with open(f"{cgroup}/memory.current") as f:
+            return int(limit) - int(f.read().strip())
+    except (OSError, ValueError):
+        return 1 << 62
