@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
-static/build/.built: package.json package-lock.json scripts/build_frontend.mjs $(wildcard static/src/*.js)
+static/build/.built: package.json package-lock.json scripts/build_frontend.mjs $(wildcard static/src/*.js) $(wildcard static/src/*.json)
 	npm ci --no-audit --no-fund
 	node scripts/build_frontend.mjs
 	touch $@
@@ -45,6 +45,12 @@ test: system-packages setup lint
 bench: setup
 	$(PY) bench/bench_slider.py
 	$(PY) bench/bench_sandbox.py
+	$(PY) bench/bench_paint.py
+
+# Refresh the README's screenshots (docs/screenshot-*.png) from a real server and Chromium.
+.PHONY: screenshots
+screenshots: setup
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) node_modules static/build

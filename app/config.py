@@ -5,13 +5,17 @@ Each field's description is the one the README's settings table shows; a test ke
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Several folders in one setting: separated by commas or by the system's path separator.
+FOLDER_SEPARATORS = re.compile(f"[,{re.escape(os.pathsep)}]")
 
 
 class Settings(BaseSettings):
@@ -21,7 +25,20 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address the server listens on.")
     port: int = Field(8000, ge=0, le=65535, description="TCP port the server listens on.")
-    lessons_dir: Path = Field(ROOT / "lessons", description="Folder of lesson Markdown files.")
+    lessons_dir: Annotated[tuple[Path, ...], NoDecode] = Field(
+        (ROOT / "lessons",),
+        min_length=1,
+        description=(
+            "Folders of lessons, one folder per lesson inside; several separated by commas, "
+            "e.g. `./lessons,/srv/my-lessons` (docs/lessons.md)."
+        ),
+    )
+    reload: bool = Field(
+        False,
+        description=(
+            "Reload a lesson when its files change, on the next page load (while writing lessons)."
+        ),
+    )
     data_dir: Path = Field(ROOT / "data", description="Folder for the database and saved work.")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where learner code computes: `auto` (GPU when present), `cpu`, `cuda`."
@@ -75,7 +92,8 @@ class Settings(BaseSettings):
     secret_key: str = Field(
         "",
         description=(
-            "Key that signs cookies; empty means one generated once and kept in the data folder."
+            "Key that signs cookies; empty means one generated once and kept in the data folder "
+            "(with PostgreSQL it must be set, the same on every replica)."
         ),
     )
     teacher_password: str = Field(
@@ -108,6 +126,29 @@ class Settings(BaseSettings):
     saved_code_kb: int = Field(
         64, ge=1, description="Largest code a learner may save in one cell, in KB."
     )
+    drain_s: float = Field(
+        10.0,
+        ge=0,
+        description=(
+            "On SIGTERM, most seconds a replica keeps answering (`/healthz` 503, saves served, "
+            "new lesson sockets sent elsewhere) until the balancer stops sending it anything."
+        ),
+    )
+    metrics_token: str = Field(
+        "",
+        description="When set, /metrics answers only requests that carry "
+        "`Authorization: Bearer <token>`; empty means /metrics is open.",
+    )
+
+    @field_validator("lessons_dir", mode="before")
+    @classmethod
+    def _folders(cls, value: object) -> object:
+        """One folder, or several in one string: "./lessons,/srv/my-lessons"."""
+        if isinstance(value, str):
+            return tuple(Path(p.strip()) for p in FOLDER_SEPARATORS.split(value) if p.strip())
+        if isinstance(value, Path):
+            return (value,)
+        return value
 
 
 def load_settings() -> Settings:

@@ -1,21 +1,41 @@
 """Every message between browser, web process and kernel, each a typed, tagged struct.
 
-Two wires share this module:
+Three wires share this module:
 
 * the page's WebSocket carries JSON; `ClientMessage` is what a page may send and
   `ServerMessage` what it receives;
+* the teacher's class landscape socket carries JSON; `TeacherMessage` is what it receives;
 * a kernel's channel carries length-prefixed msgpack frames; `KernelRequest` is what the web
   process asks and `KernelReply` what a kernel may answer. The web process decodes replies
   strictly into these types and never trusts a value it did not check.
+
+The ids every layer passes around are defined here once, as `NewType`s, so that a cell id cannot
+be handed where a plot id belongs; the lesson model and the classroom use these same types.
 
 docs/protocol.md describes the same messages for people.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Any, Literal, NewType
 
 import msgspec
+
+# --------------------------------------------------------------------------- ids
+
+LessonSlug = NewType("LessonSlug", str)
+"""A lesson's slug, the last part of its URL: `the-line`."""
+CellId = NewType("CellId", str)
+"""A code cell of a lesson, unique on its page."""
+PlotId = NewType("PlotId", str)
+"""A plot of a lesson, unique on its page."""
+ExerciseId = NewType("ExerciseId", str)
+"""An exercise of a lesson, unique on its page."""
+LearnerId = NewType("LearnerId", str)
+"""A browser's anonymous learner, from its signed cookie."""
+RoomId = NewType("RoomId", int)
+"""A teacher's room (a class)."""
 
 # --------------------------------------------------------------------------- page -> server
 
@@ -23,7 +43,7 @@ import msgspec
 class Open(msgspec.Struct, tag="open", forbid_unknown_fields=True):
     """First message of a page: the text of its code cells (the learner's edits, if any)."""
 
-    cells: dict[str, str] = {}
+    cells: dict[CellId, str] = {}
 
 
 class Slide(msgspec.Struct, tag="slide", forbid_unknown_fields=True):
@@ -36,7 +56,7 @@ class Slide(msgspec.Struct, tag="slide", forbid_unknown_fields=True):
 class Run(msgspec.Struct, tag="run", forbid_unknown_fields=True):
     """Run a code cell with the page's current text for it."""
 
-    cell: str
+    cell: CellId
     code: str
     seq: int = 0
 
@@ -44,14 +64,14 @@ class Run(msgspec.Struct, tag="run", forbid_unknown_fields=True):
 class Check(msgspec.Struct, tag="check", forbid_unknown_fields=True):
     """Check an exercise against the learner's current code in the kernel."""
 
-    exercise: str
+    exercise: ExerciseId
     seq: int = 0
 
 
 class Train(msgspec.Struct, tag="train", forbid_unknown_fields=True):
     """Control a training plot: play, pause, one step, or reset; speed is iterations per frame."""
 
-    plot: str
+    plot: PlotId
     action: Literal["play", "pause", "step", "reset"]
     speed: int = 1
 
@@ -85,7 +105,7 @@ class Ready(msgspec.Struct, tag="ready"):
 class FigureMsg(msgspec.Struct, tag="figure"):
     """A whole plotly figure, sent when the code or data behind a plot changed."""
 
-    plot: str
+    plot: PlotId
     figure: dict[str, Any]
     seq: int = 0
     readouts: dict[str, float] = {}
@@ -94,7 +114,7 @@ class FigureMsg(msgspec.Struct, tag="figure"):
 class PatchMsg(msgspec.Struct, tag="patch"):
     """A small restyle of an existing figure after a slider move."""
 
-    plot: str
+    plot: PlotId
     patch: dict[str, Any]
     seq: int = 0
     readouts: dict[str, float] = {}
@@ -103,7 +123,7 @@ class PatchMsg(msgspec.Struct, tag="patch"):
 class PlotProblem(msgspec.Struct, tag="plot_error"):
     """A plot cannot be drawn from the learner's code; the message says why."""
 
-    plot: str
+    plot: PlotId
     message: str
     seq: int = 0
 
@@ -111,7 +131,7 @@ class PlotProblem(msgspec.Struct, tag="plot_error"):
 class Output(msgspec.Struct, tag="output"):
     """The result of running a cell: printed text and, if it failed, a trimmed traceback."""
 
-    cell: str
+    cell: CellId
     ok: bool
     stdout: str = ""
     stderr: str = ""
@@ -124,14 +144,15 @@ class Output(msgspec.Struct, tag="output"):
 class CheckResult(msgspec.Struct, tag="check_result"):
     """The verdict on an exercise."""
 
-    exercise: str
+    exercise: ExerciseId
     passed: bool
     message: str
     seq: int = 0
 
 
 class Progress(msgspec.Struct, tag="progress"):
-    """Long work in a cell reports how far it got; the page shows a bar and the time left."""
+    """Long work in a cell or a plot reports how far it got; the page shows a bar and the time
+    left. `cell` is the id of the cell or the plot."""
 
     cell: str
     done: float
@@ -149,7 +170,7 @@ class Status(msgspec.Struct, tag="status"):
 class TrainState(msgspec.Struct, tag="train_state"):
     """Whether a training plot is playing, so the page can show Play or Pause."""
 
-    plot: str
+    plot: PlotId
     playing: bool
 
 
@@ -160,6 +181,8 @@ class ErrorMsg(msgspec.Struct, tag="error"):
 
 
 class Pong(msgspec.Struct, tag="pong"):
+    """The answer to a Ping, with its seq."""
+
     seq: int = 0
 
 
@@ -177,7 +200,47 @@ ServerMessage = (
     | Pong
 )
 
+# --------------------------------------------------------------------------- server -> teacher
+
+
+class Surface(msgspec.Struct):
+    """The ground of a class landscape: the lesson's two parameters, their ranges, and the
+    filled contour of the lesson's own loss (None when the lesson draws no landscape, with a
+    `note` when it could not be computed)."""
+
+    lesson: LessonSlug
+    title: str
+    names: tuple[str, str]
+    w: tuple[float, float]
+    b: tuple[float, float]
+    contour: dict[str, Any] | None = None
+    note: str = ""
+
+
+class LandscapeSurface(msgspec.Struct, tag="surface"):
+    """Sent once when the teacher's landscape opens: what the points are drawn on (None when
+    the lesson has no two parameters to show)."""
+
+    surface: Surface | None
+
+
+class LandscapePoints(msgspec.Struct, tag="points"):
+    """Every learner's newest (w, b) in the lesson shown, all at once, at most once per
+    `DESCENT_LANDSCAPE_INTERVAL_MS`; `seq` grows with every message."""
+
+    seq: int
+    lesson: LessonSlug
+    points: list[tuple[LearnerId, float, float]]
+
+
+TeacherMessage = LandscapeSurface | LandscapePoints
+
 # --------------------------------------------------------------------------- server -> kernel
+
+
+#: Arrays in a kernel's reply have at most this many dimensions and values.
+MAX_ARRAY_DIMS = 4
+MAX_ARRAY_VALUES = 1_000_000
 
 
 class Array(msgspec.Struct, array_like=True):
@@ -186,10 +249,25 @@ class Array(msgspec.Struct, array_like=True):
     shape: list[int]
     data: bytes
 
+    def problem(self) -> str:
+        """Why these bytes cannot be this array, or "" when they can. The one check of a
+        kernel's arrays: the supervisor applies it to every reply, the session before decoding."""
+        dims = self.shape
+        if len(dims) > MAX_ARRAY_DIMS or any(d < 0 for d in dims):
+            return f"has shape {dims}"
+        count = math.prod(dims)
+        if count > MAX_ARRAY_VALUES:
+            return f"of shape {dims} has more than {MAX_ARRAY_VALUES} values"
+        if count * 8 != len(self.data):
+            return f"of shape {dims} carries {len(self.data)} bytes"
+        return ""
+
 
 class KExec(msgspec.Struct, tag="exec", array_like=True):
+    """Run a cell's code in the learner's namespace, keeping at most `output_limit` characters."""
+
     id: int
-    cell: str
+    cell: CellId
     code: str
     output_limit: int
 
@@ -198,7 +276,7 @@ class KEvaluate(msgspec.Struct, tag="eval", array_like=True):
     """Evaluate a plot; `whole` asks for everything, otherwise only what a slider move changes."""
 
     id: int
-    plot: str
+    plot: PlotId
     kind: str
     options: dict[str, Any]
     values: dict[str, float]
@@ -213,17 +291,21 @@ class KEvaluateMany(msgspec.Struct, tag="eval_many", array_like=True):
 
 
 class KCheck(msgspec.Struct, tag="check", array_like=True):
+    """Check an exercise. `bundle` is the lesson's folder as the server sees it: a check that is
+    not one of the toolkit's is looked up in that folder's checks.py, inside the kernel."""
+
     id: int
     exercise: str
     check: str
     params: dict[str, Any]
+    bundle: str = ""
 
 
 class KTrain(msgspec.Struct, tag="train", array_like=True):
     """Reset a training plot's parameters, or run more iterations of the learner's update."""
 
     id: int
-    plot: str
+    plot: PlotId
     kind: str
     options: dict[str, Any]
     iterations: int

@@ -9,7 +9,8 @@ same learners drive the echo server with the same messages and the same pauses.
 
 Reported: p50 and p99 of move -> patch, errors (error messages, refused or closed sockets,
 timeouts), stale frames (a patch whose seq is older than one already received), moves per
-second against the echo's, and what the teacher's landscape received.
+second against the echo's, and what the teacher's landscape received. First, what a save costs
+with SQLite's synchronous=FULL (the server's setting) against NORMAL.
 Goals (../shared/design.md): no errors, no stale frames, p99 <= 100 ms, throughput >= 0.7x echo.
 
     .venv/bin/python bench/bench_classroom.py [--learners 200] [--seconds 60] [--quick]
@@ -366,6 +367,44 @@ def report(
         print(f"  error: {err}")
 
 
+def save_costs(saves: int) -> None:
+    """What synchronous=FULL (the server's setting: a save survives a power cut) costs per save
+    against NORMAL (survives a killed server only), on the same disk, interleaved in one run."""
+    from app.classroom.db import Database
+    from app.classroom.work import save_cell
+    from app.protocol import CellId, LearnerId, LessonSlug
+
+    tmp = Path(tempfile.mkdtemp(prefix="descent-save-bench-", dir=ROOT))
+    try:
+        dbs = {mode: Database(f"sqlite:///{tmp / mode / 'descent.sqlite3'}", mode) for mode in
+               ("NORMAL", "FULL")}  # fmt: skip
+        times: dict[str, list[float]] = {mode: [] for mode in dbs}
+        versions = dict.fromkeys(dbs, 0)
+        for i in range(saves):
+            for mode, db in dbs.items():
+                with db.session() as session:
+                    start = time.perf_counter()
+                    saved = save_cell(
+                        session, LearnerId("bench"), LessonSlug("the-line"), CellId("model"),
+                        f"def y(x, w, b):\n    return w * x + b  # {i}\n", versions[mode],
+                    )  # fmt: skip
+                    times[mode].append(time.perf_counter() - start)
+                versions[mode] = saved.version
+        for db in dbs.values():
+            db.close()
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"Saves of one cell, SQLite in the repository's folder, {saves} each, interleaved")
+    print(f"{'synchronous':<14}{'p50 ms':>9}{'p99 ms':>9}{'vs NORMAL':>11}")
+    base = percentile(times["NORMAL"], 50)
+    for mode, t in times.items():
+        p50, p99 = percentile(t, 50), percentile(t, 99)
+        print(f"{mode:<14}{p50 * 1e3:>9.2f}{p99 * 1e3:>9.2f}{p50 / base:>10.2f}x")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=200)
@@ -381,6 +420,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.learners, args.seconds = 20, 10
+    save_costs(100 if args.quick else 500)
     asyncio.run(run(args))
 
 

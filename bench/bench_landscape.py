@@ -43,7 +43,7 @@ from app.engine.landscape import (  # noqa: E402
     random_directions,
 )
 
-LESSON = ROOT / "lessons" / "d04-networks-as-composition.md"
+LESSON = ROOT / "lessons" / "networks-as-composition" / "lesson.md"
 GOAL = 1.5
 
 

@@ -57,9 +57,9 @@ from app.engine.grid import evaluate_grid  # noqa: E402
 PYTHON = ROOT / ".venv" / "bin" / "python"
 LESSONS = ROOT / "lessons"
 A9, A11, A13 = (
-    LESSONS / "a09-the-loss-landscape.md",
-    LESSONS / "a11-partial-derivatives-and-the-gradient.md",
-    LESSONS / "a13-gradient-descent.md",
+    LESSONS / "the-loss-landscape" / "lesson.md",
+    LESSONS / "the-gradient" / "lesson.md",
+    LESSONS / "gradient-descent" / "lesson.md",
 )
 LANDSCAPE, DESCENT = "landscape", "descent"  # the plot ids in those lessons
 GRID = 200
@@ -402,13 +402,11 @@ class TrainRun:
 
 
 def pacing_fps() -> float | None:
-    """The session's own frame pacing (1 / Session.frame_s), read from the real class."""
+    """The session's own frame pacing (1 / FRAME_S), read from the real module."""
     try:
-        from app.config import Settings
-        from app.web.session import Session
+        from app.session.training import FRAME_S
 
-        session = Session(load_lesson(A13), None, Settings(), None)  # type: ignore[arg-type]
-        return 1.0 / session.frame_s
+        return 1.0 / FRAME_S
     except Exception:
         return None
 

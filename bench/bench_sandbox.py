@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
-from app.supervisor import Kernel, Supervisor  # noqa: E402
 from app.protocol import KEvaluate, KEvaluated, KExec, KExecDone, request_encoder  # noqa: E402
+from app.supervisor import Kernel, Supervisor  # noqa: E402
 
 LEARNER_CODE = "def y(x, w=1.0, b=0.0):\n    return w * x + b\n"
 OPTIONS = {"function": "y", "points": 101}

@@ -8,15 +8,16 @@
 //   static/build/math.js               KaTeX auto-render wrapper (ESM, minified)
 //   static/build/katex/katex.min.css   KaTeX stylesheet
 //   static/build/katex/fonts/*         fonts referenced by the stylesheet
+//   static/build/plotly/plotly-<name>.js  partial plotly.js bundles (static/src/plotly-bundles.json)
 //
 // Idempotent: static/build/ is deleted and recreated on every run.
 // Exits non-zero on any error.
 
-import { copyFile, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from "node:zlib";
 
 import * as esbuild from "esbuild";
 
@@ -98,6 +99,61 @@ async function copyKatexAssets() {
   return { cssOut, fontsOut, fontCount: fonts.length, fontBytes: total };
 }
 
+// plotly.js must be the version the Python plotly package bundles (figures are built for it).
+async function plotlyVersions() {
+  const npm = JSON.parse(await readFile(path.join(ROOT, "node_modules", "plotly.js", "package.json"), "utf8")).version;
+  let python = null;
+  const venvLib = path.join(ROOT, ".venv", "lib");
+  for (const dir of await readdir(venvLib).catch(() => [])) {
+    const file = path.join(venvLib, dir, "site-packages", "plotly", "package_data", "plotly.min.js");
+    const head = await readFile(file, "utf8").then((t) => t.slice(0, 400)).catch(() => "");
+    const found = /plotly\.js v(\d+\.\d+\.\d+)/.exec(head);
+    if (found) python = found[1];
+  }
+  if (python && python !== npm) {
+    throw new Error(`npm plotly.js is ${npm} but the Python plotly package bundles ${python}: pin plotly.js to ${python}`);
+  }
+  return { npm, python };
+}
+
+// One bundle per entry of plotly-bundles.json: plotly's core (which holds scatter) and the
+// trace types listed, as a classic script that sets window.Plotly.
+async function plotlyBundles() {
+  const spec = JSON.parse(await readFile(path.join(SRC_DIR, "plotly-bundles.json"), "utf8"));
+  const outDir = path.join(BUILD_DIR, "plotly");
+  const made = [];
+  for (const [name, traces] of Object.entries(spec.bundles)) {
+    const extra = traces.filter((t) => t !== "scatter");
+    const lines = [
+      'import Plotly from "plotly.js/lib/core";',
+      ...extra.map((t, i) => `import t${i} from "plotly.js/lib/${t}";`),
+      `Plotly.register([${extra.map((_, i) => `t${i}`).join(", ")}]);`,
+      `Plotly.descentBundle = ${JSON.stringify(name)};`,
+      `Plotly.descentTraces = ${JSON.stringify(traces)};`,
+      "window.Plotly = Plotly;",
+    ];
+    const outfile = path.join(outDir, `plotly-${name}.js`);
+    await esbuild.build({
+      stdin: { contents: lines.join("\n"), resolveDir: ROOT, sourcefile: `plotly-${name}-entry.js` },
+      outfile,
+      bundle: true,
+      format: "iife",
+      platform: "browser",
+      target: "es2017",
+      minify: true,
+      legalComments: "none",
+      logLevel: "warning",
+      absWorkingDir: ROOT,
+      // As plotly.js's own esbuild-config.js: no Node globals, one regl, no map CSS (no map traces).
+      define: { global: "window", "define.amd": "false", "process.env.NODE_DEBUG": "false" },
+      alias: { regl: "@plotly/regl" },
+      loader: { ".css": "empty" },
+    });
+    made.push(outfile);
+  }
+  return made;
+}
+
 async function main() {
   await rm(BUILD_DIR, { recursive: true, force: true });
   await mkdir(BUILD_DIR, { recursive: true });
@@ -117,6 +173,28 @@ async function main() {
   console.log(
     `${(rel(katex.fontsOut) + "/").padEnd(36)} ${fmtSize(katex.fontBytes).padStart(10)}  (${katex.fontCount} files)`,
   );
+
+  const versions = await plotlyVersions();
+  for (const file of await plotlyBundles()) await report(file, `  (plotly.js ${versions.npm})`);
+  const plotlyDir = path.join(BUILD_DIR, "plotly");
+  const bundles = (await readdir(plotlyDir)).map((f) => path.join(plotlyDir, f));
+  await precompress([editor.outfile, math.outfile, katex.cssOut, ...bundles]);
+}
+
+// Brotli and gzip copies beside each script and stylesheet, made once here at the highest
+// levels, so the server sends them as they are instead of compressing megabytes per request.
+async function precompress(files) {
+  let raw = 0;
+  let br = 0;
+  for (const file of files) {
+    const buf = await readFile(file);
+    const brotli = brotliCompressSync(buf, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } });
+    await writeFile(`${file}.br`, brotli);
+    await writeFile(`${file}.gz`, gzipSync(buf, { level: 9 }));
+    raw += buf.length;
+    br += brotli.length;
+  }
+  console.log(`precompressed ${files.length} files: ${fmtSize(raw)} -> ${fmtSize(br)} brotli`);
 }
 
 main().catch((err) => {

@@ -4,12 +4,15 @@ run, and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import websockets
 from live_server import ROOT, LiveServer, start_server
+from page_socket import Connect
+from websockets.asyncio.client import ClientConnection
 
 from app.config import Settings
 
@@ -43,6 +46,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = start_server(tmp_path_factory.mktemp("server") / "server.log")
     yield live
     live.stop()
+
+
+@pytest.fixture
+async def connect(server: LiveServer) -> AsyncIterator[Connect]:
+    """Open lesson sockets on the shared server, each with a fresh learner's cookie; all are
+    closed when the test ends."""
+    opened: list[ClientConnection] = []
+
+    async def _connect(slug: str = "the-line") -> ClientConnection:
+        ws = await websockets.connect(
+            f"{server.ws_url}/ws/lessons/{slug}",
+            max_size=None,
+            additional_headers={"Cookie": server.learner_cookie()},
+        )
+        opened.append(ws)
+        return ws
+
+    yield _connect
+    for ws in opened:
+        await ws.close()
 
 
 @pytest.fixture(scope="module")

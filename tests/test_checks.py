@@ -12,10 +12,20 @@ import pytest
 from app.content.loader import load_lesson
 from app.kernel.checks import (
     CHECKS,
+    ChecksError,
+    Mistakes,
+    array,
+    close,
+    define_first,
     derivative_matches,
+    error,
+    fill,
+    find_check,
     function_matches,
     good_fit,
     gradient_matches,
+    number,
+    numbers,
 )
 from app.kernel.runtime import Runtime
 from app.protocol import KCheck, KChecked
@@ -23,13 +33,13 @@ from app.protocol import KCheck, KChecked
 DATA = [(1, 0.85), (2, 1.43), (3, 1.92), (4, 2.59), (5, 3.20), (6, 3.82), (7, 4.38), (8, 4.97)]
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 MINE = [
-    "a05-a-model-in-code.md",
-    "a06-fitting-data.md",
-    "a07-predictions.md",
-    "a08-the-loss.md",
-    "a09-the-loss-landscape.md",
-    "a10-derivatives.md",
-    "a11-partial-derivatives-and-the-gradient.md",
+    "a-model-in-code",
+    "fitting-data",
+    "predictions",
+    "the-loss",
+    "the-loss-landscape",
+    "derivatives",
+    "the-gradient",
 ]
 
 
@@ -47,9 +57,9 @@ LINE = {
     "args": ["x", "w", "b"],
     "expected": "w * x + b",
     "mistakes": [
-        {"expected": "w * x", "message": "bias missing"},
-        {"expected": "x + b", "message": "weight missing"},
-        {"expected": "w + b * x", "message": "swapped"},
+        {"when": "w * x", "message": "bias missing"},
+        {"when": "x + b", "message": "weight missing"},
+        {"when": "w + b * x", "message": "swapped"},
     ],
 }
 
@@ -88,7 +98,7 @@ def test_function_matches_sees_constants_inside_generator_expressions() -> None:
         "constants": {"data": DATA},
         "expected": "0.5 * sum((w * x + b - y) ** 2 for x, y in data)",
         "mistakes": [
-            {"expected": "sum((w * x + b - y) ** 2 for x, y in data)", "message": "half"},
+            {"when": "sum((w * x + b - y) ** 2 for x, y in data)", "message": "half"},
         ],
     }
     right = "def loss(w, b):\n    return sum((w * x + b - y) ** 2 for x, y in data) / 2\n"
@@ -105,7 +115,7 @@ SLOPE = {
     "of": CURVE,
     "args": ["x"],
     "ranges": {"x": [-2.5, 2.5]},
-    "mistakes": [{"expected": "0.3 * x**3 - 1.5 * x + 0.4", "message": "bring the power down"}],
+    "mistakes": [{"when": "0.3 * x**3 - 1.5 * x + 0.4", "message": "bring the power down"}],
 }
 
 
@@ -200,7 +210,7 @@ def test_gradient_against_the_learners_loss_and_custom_mistakes() -> None:
         **GRADIENT,
         "mistakes": [
             {
-                "expected": (
+                "when": (
                     "(sum((w * x - y) * x for x, y in data), sum(w * x - y for x, y in data))"
                 ),
                 "message": "bias missing",
@@ -281,7 +291,7 @@ def run_page(lesson: Any, replace: dict[str, str]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", MINE)
 def test_lesson_exercises_fail_as_given_and_pass_with_the_solution(name: str) -> None:
-    lesson = load_lesson(LESSONS / name)
+    lesson = load_lesson(LESSONS / name / "lesson.md")
     assert lesson.exercises, f"{lesson.slug} has no exercise"
     for exercise in lesson.exercises.values():
         where = f"{lesson.slug}/{exercise.id}"
@@ -293,3 +303,58 @@ def test_lesson_exercises_fail_as_given_and_pass_with_the_solution(name: str) ->
             run_page(lesson, {exercise.cell: exercise.solution}), exercise.params
         )
         assert passed, f"{where}: {message}"
+
+
+# ---------------------------------------------------------------------------- the toolkit
+
+
+def test_one_tolerance_rule_relative_above_one_absolute_below() -> None:
+    assert close(1000.0, 1000.0005, 1e-6) and not close(1000.0, 1000.01, 1e-6)
+    assert close(0.0, 5e-7, 1e-6) and not close(0.0, 2e-6, 1e-6)
+    assert close([3.0, 4.0], [3.0, 4.0000001], 1e-6)
+    assert not close([1.0, 2.0], [1.0, 2.0, 3.0])  # shapes differ
+    assert not close(float("nan"), float("nan")) and error(np.inf, 1.0) == np.inf
+
+
+def test_learner_values_are_read_one_way() -> None:
+    torch = pytest.importorskip("torch")
+    assert number(torch.tensor([2.5])) == 2.5 and number(np.float32(1.5)) == 1.5
+    assert number(True) is None and number("3") is None and number([1, 2]) is None
+    assert numbers((1, torch.tensor(2.0)), 2) is not None
+    assert numbers([1, 2, 3], 2) is None and numbers("ab") is None
+    got = array(torch.ones(2, 3))
+    assert got is not None and got.shape == (2, 3)
+    assert define_first("step", "w", "learning_rate") == (
+        False,
+        "Define a function called `step(w, learning_rate)` and press Run first.",
+    )
+
+
+def test_mistakes_come_in_the_lesson_files_order_with_their_fields_filled() -> None:
+    params = {"mistakes": [{"when": "late", "message": "late by {n} (x={x:.1f}) {kept}"}]}
+    mistakes = Mistakes(params, {"early": "early", "late": "code's words"})
+    assert [m for _, m in mistakes.candidates({"early": 1, "late": 2})] == [
+        "late by {n} (x={x:.1f}) {kept}",
+        "early",
+    ]
+    said = mistakes.first({"early": lambda: True, "late": lambda: True}, None, n=3, x=0.25)
+    assert said == "late by 3 (x=0.2) {kept}"
+    assert fill("{name} is {name}", name="w") == "w is w"
+
+
+def test_a_bundles_checks_load_from_its_folder_and_reload_when_edited(tmp_path: Path) -> None:
+    source = (
+        "from app.kernel.checks import check\n\n\n"
+        '@check("mine")\n'
+        "def mine(ns, params):\n"
+        "    return True, {word!r}\n"
+    )
+    path = tmp_path / "checks.py"
+    path.write_text(source.format(word="first"))
+    assert find_check("mine", str(tmp_path))({}, {}) == (True, "first")  # type: ignore[misc]
+    assert find_check("mine") is None  # a bundle's checks stay out of the toolkit's table
+    path.write_text(source.format(word="second, a little longer"))
+    assert find_check("mine", str(tmp_path))({}, {}) == (True, "second, a little longer")  # type: ignore[misc]
+    path.write_text("from app.kernel.checks import check\n\nraise ValueError('broken')\n")
+    with pytest.raises(ChecksError, match=r"checks\.py:3: ValueError: broken"):
+        find_check("mine", str(tmp_path))

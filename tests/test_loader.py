@@ -12,9 +12,9 @@ from live_server import ROOT, VENV_PYTHON
 from app.config import Settings
 from app.content.loader import LessonError, load_catalogue, load_lesson
 from app.plots.registry import PLOT_KINDS
-from app.web.app import create_app
+from app.server import create_app
 
-LESSONS = sorted((ROOT / "lessons").glob("*.md"))
+LESSONS = sorted((ROOT / "lessons").glob("*/lesson.md"))
 
 FRONT = """\
 ---
@@ -65,7 +65,7 @@ def refusal(path: Path) -> LessonError:
 # ----------------------------------------------------------------------------- real lessons
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+@pytest.mark.parametrize("path", LESSONS, ids=[p.parent.name for p in LESSONS])
 def test_every_real_lesson_loads(path: Path) -> None:
     lesson = load_lesson(path)
     assert lesson.title and lesson.summary
@@ -89,7 +89,7 @@ def test_the_catalogue_orders_the_first_lessons_of_track_a() -> None:
 
 
 def test_the_line_lesson_has_its_sliders_and_locked_model() -> None:
-    lesson = load_lesson(ROOT / "lessons" / "a01-the-line.md")
+    lesson = load_lesson(ROOT / "lessons" / "the-line" / "lesson.md")
     assert list(lesson.sliders) == ["w", "b"]
     w = lesson.sliders["w"]
     assert (w.min, w.max, w.step, w.value) == (-10, 10, 0.1, 1)
@@ -266,18 +266,27 @@ def test_a_well_formed_test_lesson_loads(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- catalogue
 
 
+def bundle(folder: Path, text: str) -> Path:
+    """A lesson bundle in `folder`, named by the slug in its front matter."""
+    slug = next(
+        line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("slug:")
+    )
+    (folder / slug).mkdir(parents=True)
+    return write(folder / slug, text)
+
+
 def test_two_lessons_with_one_slug_are_refused(tmp_path: Path) -> None:
-    write(tmp_path, FRONT + "One.\n", "a.md")
-    second = write(tmp_path, FRONT.replace("order: 1", "order: 2") + "Two.\n", "b.md")
+    first = bundle(tmp_path / "a", FRONT + "One.\n")
+    second = bundle(tmp_path / "b", FRONT.replace("order: 1", "order: 2") + "Two.\n")
     with pytest.raises(LessonError) as caught:
-        load_catalogue(tmp_path)
+        load_catalogue([tmp_path / "a", tmp_path / "b"])
     assert caught.value.path == second
-    assert "test-lesson" in caught.value.problem and "a.md" in caught.value.problem
+    assert "test-lesson" in caught.value.problem and str(first) in caught.value.problem
 
 
 def test_two_lessons_in_one_place_of_a_track_are_refused(tmp_path: Path) -> None:
-    write(tmp_path, FRONT + "One.\n", "a.md")
-    write(tmp_path, FRONT.replace("slug: test-lesson", "slug: other") + "Two.\n", "b.md")
+    bundle(tmp_path, FRONT + "One.\n")
+    bundle(tmp_path, FRONT.replace("slug: test-lesson", "slug: other") + "Two.\n")
     with pytest.raises(LessonError) as caught:
         load_catalogue(tmp_path)
     assert "order 1" in caught.value.problem
@@ -291,16 +300,16 @@ def test_missing_lessons_folder_is_refused(tmp_path: Path) -> None:
 
 def test_app_with_a_broken_lesson_refuses_to_build(tmp_path: Path, settings: Settings) -> None:
     text = FRONT + "\n```{slider} w\nmin: 1\nmax: 0\nstep: 0.1\nvalue: 0.5\n```\n"
-    path = write(tmp_path, text)
+    path = bundle(tmp_path, text)
     with pytest.raises(LessonError) as caught:
-        create_app(settings.model_copy(update={"lessons_dir": tmp_path}))
+        create_app(settings.model_copy(update={"lessons_dir": (tmp_path,)}))
     assert caught.value.path == path
     assert caught.value.line == line_of(text, "```{slider} w")
 
 
 def test_server_with_a_broken_lesson_stops_at_start_naming_file_and_line(tmp_path: Path) -> None:
     text = FRONT + CODE_Y + "\n```{plot} p\nkind: histogram\n```\n"
-    path = write(tmp_path, text, "a01-broken.md")
+    path = bundle(tmp_path, text)
     python = VENV_PYTHON if VENV_PYTHON.exists() else Path("python")
     env = {
         "PATH": "/usr/bin:/bin",

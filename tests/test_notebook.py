@@ -47,7 +47,7 @@ async def test_export_endpoint_downloads_an_ipynb_with_the_posted_code() -> None
     import httpx
 
     from app.config import Settings
-    from app.web.app import create_app
+    from app.server import create_app
 
     app = create_app(Settings())  # no lifespan needed: export does not touch kernels
     transport = httpx.ASGITransport(app=app)

@@ -1,5 +1,6 @@
-"""The protocol: what a page sends is decoded strictly, what the server sends round-trips, and
-the web process refuses any kernel frame that is not a well-formed reply."""
+"""The protocol: what a page sends is decoded strictly, what the server sends (to a lesson page
+or to the teacher's landscape) round-trips, every message is documented, the ids are one set of
+types, and the web process refuses any kernel frame that is not a well-formed reply."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import msgspec.inspect as mi
 import pytest
 from live_server import ROOT
 
+import app.content.model
+import app.protocol
 from app.protocol import (
+    MAX_ARRAY_VALUES,
     Array,
     ClientMessage,
     KernelReply,
@@ -24,6 +28,7 @@ from app.protocol import (
     Run,
     ServerMessage,
     Slide,
+    TeacherMessage,
     client_decoder,
     reply_decoder,
     reply_encoder,
@@ -36,6 +41,7 @@ CLIENT_TYPES = typing.get_args(ClientMessage)
 SERVER_TYPES = typing.get_args(ServerMessage)
 REPLY_TYPES = typing.get_args(KernelReply)
 REQUEST_TYPES = typing.get_args(KernelRequest)
+TEACHER_TYPES = typing.get_args(TeacherMessage)
 
 
 def sample(t: mi.Type) -> Any:
@@ -54,6 +60,8 @@ def sample(t: mi.Type) -> Any:
         return t.values[-1]
     if isinstance(t, mi.ListType):
         return [sample(t.item_type), sample(t.item_type)]
+    if isinstance(t, mi.TupleType):
+        return tuple(sample(item) for item in t.item_types)
     if isinstance(t, mi.DictType):
         return {"w": sample(t.value_type)}
     if isinstance(t, mi.AnyType):
@@ -160,8 +168,16 @@ def test_every_server_message_round_trips_through_json(cls: type[msgspec.Struct]
     assert msgspec.json.decode(wire, type=ServerMessage) == msg
 
 
+@pytest.mark.parametrize("cls", TEACHER_TYPES, ids=tag_of)
+def test_every_teacher_message_round_trips_through_json(cls: type[msgspec.Struct]) -> None:
+    msg = instance(cls)
+    wire = server_encoder.encode(msg)
+    assert msgspec.json.decode(wire)["type"] == tag_of(cls)
+    assert msgspec.json.decode(wire, type=TeacherMessage) == msg
+
+
 def test_page_and_server_message_tags_are_unique() -> None:
-    for group in (CLIENT_TYPES, SERVER_TYPES, REPLY_TYPES, REQUEST_TYPES):
+    for group in (CLIENT_TYPES, SERVER_TYPES, REPLY_TYPES, REQUEST_TYPES, TEACHER_TYPES):
         tags = [tag_of(c) for c in group]
         assert len(tags) == len(set(tags)), tags
 
@@ -179,10 +195,11 @@ def documented_tags(section: str) -> set[str]:
     [
         ("Page → server", CLIENT_TYPES),
         ("Server → page", SERVER_TYPES),
+        ("Server → teacher", TEACHER_TYPES),
         ("Web process → kernel", REQUEST_TYPES),
         ("Kernel → web process", REPLY_TYPES),
     ],
-    ids=["page-to-server", "server-to-page", "to-kernel", "from-kernel"],
+    ids=["page-to-server", "server-to-page", "to-teacher", "to-kernel", "from-kernel"],
 )
 def test_every_message_is_documented_in_the_protocol_page(
     section: str, types: tuple[type[msgspec.Struct], ...]
@@ -190,6 +207,18 @@ def test_every_message_is_documented_in_the_protocol_page(
     documented = documented_tags(section)
     missing = sorted(tag_of(c) for c in types if tag_of(c) not in documented)
     assert not missing, f"docs/protocol.md, '{section}', lacks: {', '.join(missing)}"
+
+
+# ----------------------------------------------------------------------------- ids
+
+
+IDS = ["LessonSlug", "CellId", "PlotId", "ExerciseId"]
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_the_lesson_model_uses_the_protocols_ids(name: str) -> None:
+    """One definition of each id: a cell id from the model is the type a message carries."""
+    assert getattr(app.content.model, name) is getattr(app.protocol, name)
 
 
 # ----------------------------------------------------------------------------- kernel wire
@@ -210,6 +239,24 @@ def test_every_kernel_reply_round_trips_through_msgpack(cls: type[msgspec.Struct
 def test_kernel_reply_carries_arrays_as_shape_and_bytes() -> None:
     reply = KEvaluated(1, {"y": Array([2], b"\x00" * 16)}, {"loss": 0.5}, "")
     assert reply_decoder.decode(reply_encoder.encode(reply)) == reply
+
+
+@pytest.mark.parametrize(
+    ("array", "problem"),
+    [
+        (Array([2, 3], b"\x00" * 48), ""),
+        (Array([], b"\x00" * 8), ""),
+        (Array([0, 4], b""), ""),
+        (Array([2, 2], b"\x00" * 8), "of shape [2, 2] carries 8 bytes"),
+        (Array([-1], b""), "has shape [-1]"),
+        (Array([1, 1, 1, 1, 1], b"\x00" * 8), "has shape [1, 1, 1, 1, 1]"),
+        (Array([MAX_ARRAY_VALUES + 1], b""), f"more than {MAX_ARRAY_VALUES} values"),
+    ],
+    ids=["matrix", "scalar", "empty", "short-bytes", "negative", "five-dims", "too-many-values"],
+)
+def test_one_check_says_what_is_wrong_with_an_array(array: Array, problem: str) -> None:
+    found = array.problem()
+    assert (found == "") if not problem else (problem in found)
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,8 @@ def test_readme_documents_each_setting_once() -> None:
 def test_defaults_serve_one_machine(clean_env: pytest.MonkeyPatch) -> None:
     s = load_settings()
     assert (s.host, s.port) == ("127.0.0.1", 8000)
-    assert s.lessons_dir == ROOT / "lessons"
+    assert s.lessons_dir == (ROOT / "lessons",)
+    assert s.reload is False
     assert s.device == "auto"
     assert s.max_message_kb == 256
 
@@ -77,8 +78,29 @@ def test_settings_are_read_from_descent_variables(
     clean_env.setenv("DESCENT_MAX_MESSAGE_KB", "64")
     s = load_settings()
     assert (s.host, s.port, s.device, s.max_message_kb) == ("0.0.0.0", 9123, "cpu", 64)
-    assert s.lessons_dir == tmp_path / "lessons"
+    assert s.lessons_dir == (tmp_path / "lessons",)
     assert s.data_dir == tmp_path / "data"
+
+
+@pytest.mark.parametrize("separator", [",", os.pathsep, " , "])
+def test_several_lessons_folders(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path, separator: str
+) -> None:
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    clean_env.setenv(
+        "DESCENT_LESSONS_DIR", f"{ROOT / 'lessons'}{separator}{mine}{separator}{theirs}"
+    )
+    clean_env.setenv("DESCENT_RELOAD", "true")
+    s = load_settings()
+    assert s.lessons_dir == (ROOT / "lessons", mine, theirs)
+    assert s.reload is True
+
+
+def test_no_lessons_folder_is_refused(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DESCENT_LESSONS_DIR", ",")
+    with pytest.raises(ValidationError) as caught:
+        load_settings()
+    assert "lessons_dir" in str(caught.value)
 
 
 def test_variables_without_the_prefix_are_ignored(clean_env: pytest.MonkeyPatch) -> None:

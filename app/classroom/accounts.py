@@ -11,15 +11,16 @@ from sqlalchemy.orm import Session
 
 from app.classroom.models import Learner, Teacher, TeacherSession, now
 from app.classroom.passwords import hash_password, token_hash, verify_password
+from app.protocol import LearnerId
 
 TEACHER_ID = 1
 
 
-def new_learner_id() -> str:
-    return secrets.token_urlsafe(16)
+def new_learner_id() -> LearnerId:
+    return LearnerId(secrets.token_urlsafe(16))
 
 
-def ensure_learner(db: Session, learner: str) -> None:
+def ensure_learner(db: Session, learner: LearnerId) -> None:
     """The learner's row, made on first need (a cookie is handed out before any row exists)."""
     if db.get(Learner, learner) is not None:
         return
@@ -30,7 +31,7 @@ def ensure_learner(db: Session, learner: str) -> None:
         db.rollback()
 
 
-def new_resume_token(db: Session, learner: str) -> str:
+def new_resume_token(db: Session, learner: LearnerId) -> str:
     """A fresh private resume token for the learner; the previous one stops working."""
     ensure_learner(db, learner)
     token = secrets.token_urlsafe(24)
@@ -41,7 +42,7 @@ def new_resume_token(db: Session, learner: str) -> str:
     return token
 
 
-def learner_by_resume_token(db: Session, token: str) -> str | None:
+def learner_by_resume_token(db: Session, token: str) -> LearnerId | None:
     row = db.scalar(select(Learner).where(Learner.resume_hash == token_hash(token)))
     return row.id if row else None
 

@@ -4,23 +4,16 @@ socket is closed here with a code and a reason the page shows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 
 from app.classroom.identity import SCOPE_KEY
-from app.web.observer import SessionObserver
+from app.protocol import LearnerId
 
 POLICY = 1008  # the socket breaks a rule: cross-site, no cookie
 TRY_LATER = 1013  # the room is at its cap: the page reconnects by itself later
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-@dataclass(frozen=True)
-class Admission:
-    observer: SessionObserver
-    learner: str
 
 
 def _netloc(scheme: str, host_port: str) -> str:
@@ -40,20 +33,24 @@ def same_origin(origin: str | None, host: str | None, scheme: str, trusted: set[
     origin = origin.strip().lower().rstrip("/")
     if origin in trusted:
         return True
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return False
+        page_scheme = "https" if scheme in ("https", "wss") else "http"
+        return _netloc(parts.scheme, parts.netloc) == _netloc(page_scheme, host or "")
+    except ValueError:  # a port out of range or not a number, a broken IPv6 address
         return False
-    page_scheme = "https" if scheme in ("https", "wss") else "http"
-    return _netloc(parts.scheme, parts.netloc) == _netloc(page_scheme, host or "")
 
 
 def trusted_origins(setting: str) -> set[str]:
     return {o.strip().lower().rstrip("/") for o in setting.split(",") if o.strip()}
 
 
-def learner_of(ws: WebSocket) -> str | None:
+def learner_of(ws: WebSocket) -> LearnerId | None:
+    """The learner id the cookie middleware put in the socket's scope."""
     learner = ws.scope.get(SCOPE_KEY)
-    return learner if isinstance(learner, str) else None
+    return LearnerId(learner) if isinstance(learner, str) else None
 
 
 async def refuse(ws: WebSocket, code: int, reason: str) -> None:

@@ -1,5 +1,7 @@
 """The classroom of one server: saved work, rooms, the teacher's view, and the admission of
-lesson WebSockets. `create_app` makes one, installs it and starts it with the app."""
+lesson WebSockets. `app.server.create_app` makes one, plugs it into the web layer (it
+implements `app.web.services.Plug`) and installs its routes (`app.classroom.install`). With
+PostgreSQL it is one replica of several (`cluster`, docs/cluster.md)."""
 
 from __future__ import annotations
 
@@ -7,33 +9,35 @@ import asyncio
 import contextlib
 import logging
 
-from fastapi import FastAPI, WebSocket
+from fastapi import WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from app.classroom import accounts, rooms
 from app.classroom.admission import (
     POLICY,
     TRY_LATER,
-    Admission,
     learner_of,
     refuse,
     same_origin,
     trusted_origins,
 )
-from app.classroom.db import Database, database_url
-from app.classroom.identity import Identity
+from app.classroom.bus import Bus, NoBus, PgBus
+from app.classroom.cluster import Cluster
+from app.classroom.db import Database, database_url, libpq_url
+from app.classroom.identity import SCOPE_KEY, Identity, require_shared_key
 from app.classroom.landscape import ClassLandscape
 from app.classroom.live import LiveSessions, Ticket
-from app.classroom.metrics import KillTracker, Metrics, RequestTimer
-from app.classroom.middleware import LearnerCookies
+from app.classroom.metrics import KillTracker, Metrics
 from app.classroom.observer import ClassroomObserver
 from app.classroom.ratelimit import RateLimiter
+from app.classroom.signin_throttle import SignInThrottle
 from app.classroom.surfaces import Surfaces, parameters
 from app.classroom.writer import EventWriter
 from app.config import Settings
 from app.content.model import Catalogue, Lesson
+from app.protocol import ErrorMsg, LearnerId, RoomId
 from app.supervisor import Supervisor
-from app.protocol import ErrorMsg
+from app.web.services import Admission
 
 log = logging.getLogger("descent.classroom")
 SWEEP_S = 0.5
@@ -43,11 +47,15 @@ class Classroom:
     def __init__(self, settings: Settings, supervisor: Supervisor, catalogue: Catalogue) -> None:
         self.settings, self.supervisor, self.catalogue = settings, supervisor, catalogue
         self.db = Database(database_url(settings.database_url, settings.data_dir))
+        require_shared_key(settings.secret_key, self.db.dialect)
         self.identity = Identity(settings.secret_key, settings.data_dir, settings.cookie_secure)
         self.live = LiveSessions()
         self.limiter = RateLimiter(settings.run_rate_per_min, settings.run_burst)
+        self.sign_in_throttle = SignInThrottle()
         self.writer = EventWriter(self.db)
         self.landscape = ClassLandscape(settings.landscape_interval_ms / 1000)
+        bus: Bus = PgBus(libpq_url(self.db.url)) if self.db.dialect == "postgresql" else NoBus()
+        self.cluster = Cluster(bus, self.live, self.landscape, self.restart_here)
         self.surfaces = Surfaces(supervisor, settings)
         self.metrics = Metrics(supervisor, lambda: len(self.live))
         self.kills = KillTracker(supervisor, self.metrics)
@@ -59,26 +67,17 @@ class Classroom:
 
     # -------------------------------------------------------------- wiring
 
-    def install(self, app: FastAPI) -> None:
-        """Routes, the cookie and timing middleware, and the template helpers."""
-        from app.classroom.routes import learner, live, ops, teacher, work
-
-        for module in (learner, work, teacher, live, ops):
-            app.include_router(module.router)
-        app.add_middleware(LearnerCookies, identity=self.identity)
-        app.add_middleware(RequestTimer, metrics=self.metrics)
-        templates = app.state.templates
-        templates.globals["csrf_token"] = self.csrf_for
-
     def csrf_for(self, request: object) -> str:
+        """The CSRF token of the page being rendered (a template helper)."""
         scope = getattr(request, "scope", {})
-        learner = scope.get("descent.learner") if isinstance(scope, dict) else None
-        return self.identity.csrf_token(learner) if learner else ""
+        learner = scope.get(SCOPE_KEY) if isinstance(scope, dict) else None
+        return self.identity.csrf_token(LearnerId(learner)) if learner else ""
 
     async def start(self) -> None:
         await run_in_threadpool(self._prepare)
         self.writer.start()
         self.landscape.start()
+        await self.cluster.start()
         self.sweeper = asyncio.create_task(self._sweep())
 
     def _prepare(self) -> None:
@@ -100,6 +99,7 @@ class Classroom:
             self.sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.sweeper
+        await self.cluster.stop()
         await self.landscape.stop()
         await self.writer.stop()
         self.db.close()
@@ -137,7 +137,7 @@ class Classroom:
         in_room = membership is not None and not membership.closed and membership.ended is None
         room = membership.room_id if membership is not None and in_room else None
         cap = self.settings.room_max_kernels
-        if room is not None and self.live.in_room(room) >= cap:
+        if room is not None and self.cluster.in_room(room) >= cap:
             self.metrics.refused.labels("room_full").inc()
             await refuse(
                 ws,
@@ -150,14 +150,23 @@ class Classroom:
         self.live.admit(ticket)
         return Admission(ClassroomObserver(self, ticket), learner)
 
-    def _membership(self, learner: str) -> rooms.Membership | None:
+    def _membership(self, learner: LearnerId) -> rooms.Membership | None:
         with self.db.session() as db:
             return rooms.current_membership(db, learner)
 
     # -------------------------------------------------------------- teacher actions
 
-    async def restart_learner(self, learner: str) -> int:
-        """Restart every open kernel of a learner; the number restarted."""
+    async def restart_learner(self, learner: LearnerId) -> int:
+        """Restart every open kernel of a learner, on every replica; the number restarted."""
+        return await self.cluster.restart(learner)
+
+    async def remove_learner(self, room: RoomId, learner: LearnerId) -> None:
+        """The learner was removed from the room (in the database): their open pages leave it
+        at once, on every replica."""
+        await self.cluster.remove(room, learner)
+
+    async def restart_here(self, learner: LearnerId) -> int:
+        """Restart the learner's kernels open on this replica; the number restarted."""
         restarted = 0
         for ticket in self.live.of_learner(learner):
             session = ticket.session

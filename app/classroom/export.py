@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 from app.classroom.progress import RosterRow
 from app.content.model import Catalogue
@@ -17,16 +18,23 @@ def safe(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
+def utc(moment: datetime) -> str:
+    """A time with its zone, in UTC: SQLite hands times back without one (they are stored in
+    UTC), PostgreSQL with one."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat(timespec="seconds")
+
+
 def progress_csv(catalogue: Catalogue, rows: list[RosterRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    header = ["name", "joined", "exercises passed"]
+    header = ["name", "joined (UTC)", "exercises passed"]
     for lesson in catalogue.lessons:
         header += [f"{lesson.slug} opened", f"{lesson.slug} runs"]
         header += [f"{lesson.slug}/{ex}" for ex in lesson.exercises]
     writer.writerow(header)
     for row in rows:
-        line = [safe(row.name), row.joined.isoformat(timespec="seconds"), str(row.passed())]
+        line = [safe(row.name), utc(row.joined), str(row.passed())]
         for lesson in catalogue.lessons:
             lr = row.lessons[lesson.slug]
             line += ["yes" if lr.opened else "no", str(lr.runs)]

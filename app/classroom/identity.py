@@ -12,6 +12,7 @@ from pathlib import Path
 from itsdangerous import BadSignature, Signer
 
 from app.classroom.accounts import new_learner_id
+from app.protocol import LearnerId
 
 LEARNER_COOKIE = "descent_learner"
 TEACHER_COOKIE = "descent_teacher"
@@ -19,6 +20,25 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 LEARNER_MAX_AGE = 400 * 24 * 3600  # the longest a browser keeps a cookie
 SCOPE_KEY = "descent.learner"
+
+
+class SharedKeyMissing(RuntimeError):
+    """The server would sign cookies with a key of its own where replicas must share one."""
+
+
+def require_shared_key(configured: str, dialect: str) -> None:
+    """With PostgreSQL, replicas share learners and teacher sessions, so they must sign cookies
+    with one key: a key generated per replica would make every replica refuse the others'
+    cookies. Refused at start rather than kept in the database: whoever reads a backup of the
+    database could then sign any learner's cookie, and a missing key is an operator's slip best
+    told before the first learner arrives."""
+    if dialect == "postgresql" and not configured:
+        raise SharedKeyMissing(
+            "DESCENT_SECRET_KEY is not set, and the database is PostgreSQL: every replica of "
+            "the server must sign cookies with the same key. Set DESCENT_SECRET_KEY to the same "
+            "long random value on every replica (e.g. the output of `openssl rand -hex 32`), "
+            "then start again."
+        )
 
 
 def load_secret(configured: str, data_dir: Path) -> str:
@@ -52,14 +72,14 @@ class Identity:
     def _signer(self, salt: str) -> Signer:
         return Signer(self.key, salt=f"descent.{salt}")
 
-    def learner_cookie(self, learner: str) -> str:
+    def learner_cookie(self, learner: LearnerId) -> str:
         return self._signer("learner").sign(learner).decode()
 
-    def learner_from(self, cookie: str | None) -> str | None:
+    def learner_from(self, cookie: str | None) -> LearnerId | None:
         if not cookie:
             return None
         try:
-            return self._signer("learner").unsign(cookie).decode()
+            return LearnerId(self._signer("learner").unsign(cookie).decode())
         except BadSignature:
             return None
 
@@ -74,14 +94,16 @@ class Identity:
         except BadSignature:
             return None
 
-    def csrf_token(self, learner: str) -> str:
+    def csrf_token(self, learner: LearnerId) -> str:
         """Bound to the browser's learner id: a page of another site cannot know it."""
         return self._signer("csrf").get_signature(learner).decode()
 
-    def csrf_valid(self, learner: str | None, token: str | None) -> bool:
+    def csrf_valid(self, learner: LearnerId | None, token: str | None) -> bool:
         if not learner or not token:
             return False
-        return hmac.compare_digest(self.csrf_token(learner), token)
+        # As bytes: compare_digest refuses str with characters beyond ASCII.
+        given = token.encode("utf-8", "surrogatepass")
+        return hmac.compare_digest(self.csrf_token(learner).encode(), given)
 
     def cookie_header(self, name: str, value: str, max_age: int | None) -> str:
         """A Set-Cookie value: HttpOnly, SameSite=Lax, Secure when the server says so."""
@@ -97,7 +119,7 @@ class Identity:
             attrs["secure"] = True
         return attrs.OutputString()
 
-    def new_learner(self) -> tuple[str, str]:
+    def new_learner(self) -> tuple[LearnerId, str]:
         """A fresh learner id and its Set-Cookie value."""
         learner = new_learner_id()
         return learner, self.cookie_header(

@@ -8,24 +8,25 @@ from typing import TYPE_CHECKING
 
 from app.classroom.live import Ticket
 from app.classroom.work import Checked, Opened, Ran
-from app.web.session import Session
+from app.protocol import CellId, ExerciseId
+from app.session import LiveSession
 
 if TYPE_CHECKING:
     from app.classroom.classroom import Classroom
 
 
 class ClassroomObserver:
-    """One per admitted lesson socket; implements app.web.observer.SessionObserver."""
+    """One per admitted lesson socket; implements app.session.SessionObserver."""
 
     def __init__(self, classroom: Classroom, ticket: Ticket) -> None:
         self.classroom, self.ticket = classroom, ticket
         self.params = classroom.parameters(ticket.lesson)
 
-    async def opened(self, session: Session) -> None:
+    async def opened(self, session: LiveSession) -> None:
         self.ticket.session = session
         self.classroom.writer.put(Opened(self.ticket.learner, self.ticket.lesson))
 
-    async def values_changed(self, session: Session, values: dict[str, float]) -> None:
+    async def values_changed(self, session: LiveSession, values: dict[str, float]) -> None:
         self.classroom.kills.note(session.kernel)
         room = self.ticket.room
         if room is None or self.params is None:
@@ -35,16 +36,16 @@ class ClassroomObserver:
             return
         self.classroom.landscape.move(room, self.ticket.learner, self.ticket.lesson, w, b)
 
-    async def ran(self, session: Session, cell: str, code: str, ok: bool) -> None:
+    async def ran(self, session: LiveSession, cell: CellId, code: str, ok: bool) -> None:
         self.classroom.kills.note(session.kernel)
         self.classroom.writer.put(Ran(self.ticket.learner, self.ticket.lesson, ok))
 
-    async def checked(self, session: Session, exercise: str, passed: bool) -> None:
+    async def checked(self, session: LiveSession, exercise: ExerciseId, passed: bool) -> None:
         self.classroom.kills.note(session.kernel)
         event = Checked(self.ticket.learner, self.ticket.lesson, exercise, passed)
         self.classroom.writer.put(event)
 
-    def run_refused(self, session: Session) -> str:
+    def run_refused(self, session: LiveSession) -> str:
         """Words for the learner when this run is over their rate limit, else ""."""
         wait = self.classroom.limiter.take(self.ticket.learner)
         if not wait:
@@ -57,7 +58,7 @@ class ClassroomObserver:
             "then press Run again. Nothing you wrote is lost."
         )
 
-    async def closed(self, session: Session) -> None:
+    async def closed(self, session: LiveSession) -> None:
         self.classroom.kills.note(session.kernel)
         live = self.classroom.live
         live.release(self.ticket)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.classroom import rooms, work
 from app.content.model import Catalogue
+from app.protocol import LearnerId, RoomId
 
 ExerciseState = Literal["passed", "tried", "none"]
 
@@ -26,7 +27,7 @@ class LessonRow:
 
 @dataclass
 class RosterRow:
-    learner: str
+    learner: LearnerId
     name: str
     joined: datetime
     online: str | None
@@ -37,7 +38,7 @@ class RosterRow:
 
 
 def roster(
-    db: Session, catalogue: Catalogue, room_id: int, online: dict[str, str]
+    db: Session, catalogue: Catalogue, room_id: RoomId, online: dict[LearnerId, str]
 ) -> list[RosterRow]:
     members = rooms.members(db, room_id)
     ids = [m.learner_id for m in members]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.classroom.accounts import ensure_learner
 from app.classroom.models import Member, Room, now
+from app.protocol import LearnerId, LessonSlug, RoomId
 
 #: No 0/O, 1/I/L: a code read aloud or off a projector is typed right the first time.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -23,10 +24,10 @@ class JoinRefused(Exception):
 
 @dataclass(frozen=True)
 class Membership:
-    room_id: int
+    room_id: RoomId
     room_code: str
     room_name: str
-    lesson: str
+    lesson: LessonSlug
     display_name: str
     closed: bool
     ended: str | None
@@ -40,7 +41,7 @@ def normal_code(code: str) -> str:
     return "".join(c for c in code.upper() if c.isalnum())
 
 
-def create_room(db: Session, name: str, lesson: str) -> Room:
+def create_room(db: Session, name: str, lesson: LessonSlug) -> Room:
     while True:
         code = new_code()
         if db.scalar(select(Room).where(Room.code == code)) is None:
@@ -59,14 +60,14 @@ def room_by_code(db: Session, code: str) -> Room | None:
     return db.scalar(select(Room).where(Room.code == normal_code(code)))
 
 
-def close_room(db: Session, room_id: int) -> None:
+def close_room(db: Session, room_id: RoomId) -> None:
     room = db.get(Room, room_id)
     if room is not None and room.closed_at is None:
         room.closed_at = now()
         db.commit()
 
 
-def set_room_lesson(db: Session, room_id: int, lesson: str) -> None:
+def set_room_lesson(db: Session, room_id: RoomId, lesson: LessonSlug) -> None:
     room = db.get(Room, room_id)
     if room is not None:
         room.lesson = lesson
@@ -77,7 +78,7 @@ def clean_name(name: str) -> str:
     return " ".join(name.split())[:NAME_LENGTH]
 
 
-def join(db: Session, code: str, learner: str, name: str) -> Room:
+def join(db: Session, code: str, learner: LearnerId, name: str) -> Room:
     """Put the learner in the open room with this code; any other room of theirs is left."""
     display = clean_name(name)
     if not display:
@@ -102,7 +103,7 @@ def join(db: Session, code: str, learner: str, name: str) -> Room:
     return room
 
 
-def current_membership(db: Session, learner: str) -> Membership | None:
+def current_membership(db: Session, learner: LearnerId) -> Membership | None:
     """The learner's newest room: still in it, or a note of why not (closed, removed)."""
     row = db.execute(
         select(Member, Room)
@@ -125,7 +126,7 @@ def current_membership(db: Session, learner: str) -> Membership | None:
     )
 
 
-def members(db: Session, room_id: int) -> list[Member]:
+def members(db: Session, room_id: RoomId) -> list[Member]:
     return list(
         db.scalars(
             select(Member)
@@ -135,7 +136,7 @@ def members(db: Session, room_id: int) -> list[Member]:
     )
 
 
-def member(db: Session, room_id: int, learner: str) -> Member | None:
+def member(db: Session, room_id: RoomId, learner: LearnerId) -> Member | None:
     return db.scalar(
         select(Member).where(
             Member.room_id == room_id, Member.learner_id == learner, Member.ended.is_(None)
@@ -143,7 +144,7 @@ def member(db: Session, room_id: int, learner: str) -> Member | None:
     )
 
 
-def remove_member(db: Session, room_id: int, learner: str) -> bool:
+def remove_member(db: Session, room_id: RoomId, learner: LearnerId) -> bool:
     row = member(db, room_id, learner)
     if row is None:
         return False

@@ -10,9 +10,9 @@ from typing import Any
 
 from app.config import Settings
 from app.content.model import Lesson
+from app.protocol import FigureMsg, LessonSlug, PlotProblem, ServerMessage, Status, Surface
+from app.session import Session
 from app.supervisor import Supervisor
-from app.protocol import FigureMsg, PlotProblem, ServerMessage, Status
-from app.web.session import Session
 
 log = logging.getLogger("descent.classroom")
 COMPUTE_TIMEOUT_S = 90.0
@@ -29,26 +29,18 @@ def parameters(lesson: Lesson) -> tuple[str, str] | None:
     return (names[0], names[1]) if len(names) >= 2 else None
 
 
-def plane(lesson: Lesson, names: tuple[str, str]) -> dict[str, Any]:
+def plane(lesson: Lesson, names: tuple[str, str]) -> Surface:
     w, b = (lesson.sliders[n] for n in names)
-    return {
-        "lesson": lesson.slug,
-        "title": lesson.title,
-        "names": list(names),
-        "w": [w.min, w.max],
-        "b": [b.min, b.max],
-        "contour": None,
-        "note": "",
-    }
+    return Surface(lesson.slug, lesson.title, names, (w.min, w.max), (b.min, b.max))
 
 
 class Surfaces:
     def __init__(self, supervisor: Supervisor, settings: Settings) -> None:
         self.supervisor, self.settings = supervisor, settings
-        self.cache: dict[str, dict[str, Any]] = {}
-        self.locks: dict[str, asyncio.Lock] = {}
+        self.cache: dict[LessonSlug, Surface] = {}
+        self.locks: dict[LessonSlug, asyncio.Lock] = {}
 
-    async def get(self, lesson: Lesson) -> dict[str, Any] | None:
+    async def get(self, lesson: Lesson) -> Surface | None:
         names = parameters(lesson)
         if names is None:
             return None
@@ -60,7 +52,7 @@ class Surfaces:
                 self.cache[lesson.slug] = await self._compute(lesson, names)
         return self.cache[lesson.slug]
 
-    async def _compute(self, lesson: Lesson, names: tuple[str, str]) -> dict[str, Any]:
+    async def _compute(self, lesson: Lesson, names: tuple[str, str]) -> Surface:
         surface = plane(lesson, names)
         plot = next((p for p in lesson.plots.values() if p.kind == "landscape"), None)
         if plot is None:
@@ -89,9 +81,9 @@ class Surfaces:
         )
         if contour is None:
             log.warning("no landscape for %s: %s", lesson.slug, "; ".join(problems))
-            surface["note"] = "The loss surface could not be computed: " + (
+            surface.note = "The loss surface could not be computed: " + (
                 problems[0] if problems else "no figure came back."
             )
             return surface
-        surface["contour"] = contour
+        surface.contour = contour
         return surface

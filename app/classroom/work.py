@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.classroom.accounts import ensure_learner
 from app.classroom.models import CellWork, ExerciseResult, LessonProgress, now
+from app.protocol import CellId, ExerciseId, LearnerId, LessonSlug
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,9 @@ class Saved:
     code: str
 
 
-def save_cell(db: Session, learner: str, lesson: str, cell: str, code: str, base: int) -> Saved:
+def save_cell(
+    db: Session, learner: LearnerId, lesson: LessonSlug, cell: CellId, code: str, base: int
+) -> Saved:
     """Store `code` if the cell is still at version `base` (0: never saved); commit at once."""
     ensure_learner(db, learner)
     key = (learner, lesson, cell)
@@ -56,20 +59,22 @@ def save_cell(db: Session, learner: str, lesson: str, cell: str, code: str, base
     return Saved(False, current.version, current.code)
 
 
-def saved_cells(db: Session, learner: str, lesson: str | None = None) -> list[CellWork]:
+def saved_cells(
+    db: Session, learner: LearnerId, lesson: LessonSlug | None = None
+) -> list[CellWork]:
     query = select(CellWork).where(CellWork.learner_id == learner)
     if lesson is not None:
         query = query.where(CellWork.lesson == lesson)
     return list(db.scalars(query.order_by(CellWork.lesson, CellWork.cell)))
 
 
-def exercise_results(db: Session, learners: list[str]) -> list[ExerciseResult]:
+def exercise_results(db: Session, learners: list[LearnerId]) -> list[ExerciseResult]:
     if not learners:
         return []
     return list(db.scalars(select(ExerciseResult).where(ExerciseResult.learner_id.in_(learners))))
 
 
-def lesson_progress(db: Session, learners: list[str]) -> list[LessonProgress]:
+def lesson_progress(db: Session, learners: list[LearnerId]) -> list[LessonProgress]:
     if not learners:
         return []
     return list(db.scalars(select(LessonProgress).where(LessonProgress.learner_id.in_(learners))))
@@ -80,29 +85,29 @@ def lesson_progress(db: Session, learners: list[str]) -> list[LessonProgress]:
 
 @dataclass(frozen=True)
 class Opened:
-    learner: str
-    lesson: str
+    learner: LearnerId
+    lesson: LessonSlug
 
 
 @dataclass(frozen=True)
 class Ran:
-    learner: str
-    lesson: str
+    learner: LearnerId
+    lesson: LessonSlug
     ok: bool
 
 
 @dataclass(frozen=True)
 class Checked:
-    learner: str
-    lesson: str
-    exercise: str
+    learner: LearnerId
+    lesson: LessonSlug
+    exercise: ExerciseId
     passed: bool
 
 
 Event = Opened | Ran | Checked
 
 
-def _progress(db: Session, learner: str, lesson: str) -> LessonProgress:
+def _progress(db: Session, learner: LearnerId, lesson: LessonSlug) -> LessonProgress:
     row = db.get(LessonProgress, (learner, lesson))
     if row is None:
         row = LessonProgress(learner_id=learner, lesson=lesson, runs=0, failed_runs=0)

@@ -1,54 +1,47 @@
-"""Read `lessons/*.md` into typed lessons; any problem names the file, the line and what is wrong.
+"""Read lesson bundles into typed lessons; any problem names the file, the line and what is wrong.
 
-A lesson is Markdown with YAML front matter and fenced directive blocks:
-```` ```{slider} w ````, ```` ```{code} cell-id ````, ```` ```{plot} plot-id ```` and
-```` ```{exercise} exercise-id ````. The format is documented in docs/lessons.md.
+A lesson is a folder, its bundle: `lesson.md` (YAML front matter, Markdown, fenced directive
+blocks), `checks.py` when its exercises have checks of their own, and the data files it reads.
+A lessons folder holds bundles, each named by its lesson's slug; `DESCENT_LESSONS_DIR` may name
+several lessons folders. The format is documented in docs/lessons.md.
+
+The checks are read here from their source, never imported or run: they run in kernels.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-import yaml
-from markdown_it.token import Token
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.content.check_names import check_names
-from app.content.model import (
-    Block,
-    Catalogue,
-    CellId,
-    CodeCell,
-    Exercise,
-    ExerciseId,
-    Lesson,
-    LessonSlug,
-    Plot,
-    PlotId,
-    Prose,
-    Slider,
-    SliderGroup,
-)
-from app.content.render import markdown_parser, render_tokens
-from app.plots.registry import PLOT_KINDS
+from app.content.check_source import read_checks
+from app.content.directives import Builder, directives, parse_yaml
+from app.content.errors import LessonError
+from app.content.exercises import problem_of
+from app.content.model import Catalogue, Lesson, LessonSlug
+from app.content.render import markdown_parser
 from app.protocol import Allowance
 
-DIRECTIVE = re.compile(r"^\{(?P<kind>[a-z]+)\}\s*(?P<arg>\S*)\s*$")
-IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+log = logging.getLogger("descent.lessons")
+
+LESSON_FILE = "lesson.md"
+CHECKS_FILE = "checks.py"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: The most worker processes a lesson's sandbox allowance may grant.
 MAX_WORKER_PROCESSES = 8
 
-
-class LessonError(Exception):
-    """A lesson file that cannot be served, with where and why."""
-
-    def __init__(self, path: Path, line: int, problem: str) -> None:
-        super().__init__(f"{path}:{line}: {problem}")
-        self.path, self.line, self.problem = path, line, problem
+__all__ = [
+    "LessonError",
+    "ReloadingCatalogue",
+    "bundles",
+    "check_places",
+    "load_catalogue",
+    "load_lesson",
+]
 
 
 class _Strict(BaseModel):
@@ -72,204 +65,9 @@ class FrontMatter(_Strict):
     sandbox: SandboxSpec | None = None
 
 
-class SliderSpec(_Strict):
-    min: float
-    max: float
-    step: float = Field(gt=0)
-    value: float
-    label: str = ""
-
-    @model_validator(mode="after")
-    def _in_range(self) -> SliderSpec:
-        if self.min >= self.max:
-            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
-        if not self.min <= self.value <= self.max:
-            raise ValueError(f"value {self.value} lies outside [{self.min}, {self.max}]")
-        return self
-
-
-class PlotSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    kind: str
-    sliders: list[str] = []
-
-
-class ExerciseSpec(_Strict):
-    cell: str
-    check: str
-    prompt: str = ""
-    params: dict[str, Any] = {}
-    hints: list[str] = Field(default_factory=list)
-    solution: str = ""
-
-
-def _problem(err: ValidationError) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    return f"{where}: {msg}" if where else msg
-
-
-def _yaml(path: Path, line: int, text: str, what: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = line + (mark.line if mark else 0)
-        raise LessonError(
-            path, at, f"{what}: invalid YAML ({getattr(err, 'problem', err)})"
-        ) from None
-    if not isinstance(data, dict):
-        raise LessonError(path, line, f"{what}: expected `key: value` lines")
-    return data
-
-
-def _split_code(body: str) -> tuple[dict[str, str], str]:
-    """Leading `:key: value` lines are options; the rest is the cell's code."""
-    options: dict[str, str] = {}
-    lines = body.splitlines(keepends=True)
-    while lines and (m := re.match(r"^:([a-z_]+):\s*(.*?)\s*$", lines[0])):
-        options[m.group(1)] = m.group(2)
-        lines.pop(0)
-    return options, "".join(lines).rstrip() + "\n"
-
-
-class _Builder:
-    """Collects one file's blocks and checks that their names are unique and consistent."""
-
-    def __init__(self, path: Path, lines: list[str]) -> None:
-        self.path = path
-        self.lines = lines
-        self.blocks: list[Block] = []
-        self.sliders: dict[str, Slider] = {}
-        self.cells: dict[CellId, CodeCell] = {}
-        self.plots: dict[PlotId, Plot] = {}
-        self.exercises: dict[ExerciseId, Exercise] = {}
-        self.pending_prose: list[Token] = []
-
-    def fail(self, line: int, problem: str) -> LessonError:
-        return LessonError(self.path, line, problem)
-
-    def flush_prose(self) -> None:
-        if self.pending_prose:
-            html = render_tokens(self.pending_prose)
-            spans = [t.map for t in self.pending_prose if t.map]
-            source = ""
-            if spans:
-                source = "".join(self.lines[min(a for a, _ in spans) : max(b for _, b in spans)])
-            if html.strip():
-                self.blocks.append(Prose(html, source.strip()))
-            self.pending_prose = []
-
-    def ident(self, line: int, kind: str, arg: str, taken: Any) -> str:
-        if not IDENT.match(arg.replace("-", "_")):
-            raise self.fail(
-                line, f"{{{kind}}} needs a name made of letters, digits, _ or -, got {arg!r}"
-            )
-        if arg in taken:
-            raise self.fail(line, f"{{{kind}}} {arg!r} is declared twice")
-        return arg
-
-    def slider(self, line: int, arg: str, body: str) -> None:
-        if not IDENT.match(arg):
-            raise self.fail(line, f"{{slider}} needs a Python variable name, got {arg!r}")
-        if arg in self.sliders:
-            raise self.fail(line, f"slider {arg!r} is declared twice")
-        try:
-            spec = SliderSpec.model_validate(_yaml(self.path, line + 1, body, f"slider {arg!r}"))
-        except ValidationError as err:
-            raise self.fail(line, f"slider {arg!r}: {_problem(err)}") from None
-        slider = Slider(arg, spec.min, spec.max, spec.step, spec.value, spec.label or arg)
-        self.sliders[arg] = slider
-        last = self.blocks[-1] if self.blocks and not self.pending_prose else None
-        if isinstance(last, SliderGroup):
-            self.blocks[-1] = SliderGroup((*last.sliders, slider))
-        else:
-            self.flush_prose()
-            self.blocks.append(SliderGroup((slider,)))
-
-    def code(self, line: int, arg: str, body: str) -> None:
-        cid = CellId(self.ident(line, "code", arg, self.cells))
-        options, code = _split_code(body)
-        unknown = set(options) - {"editable"}
-        if unknown:
-            raise self.fail(line, f"code {arg!r}: unknown option :{sorted(unknown)[0]}:")
-        editable = options.get("editable", "true").lower() in ("true", "yes", "1")
-        try:
-            compile(code, f"<cell {arg}>", "exec")
-        except SyntaxError as err:
-            at = line + len(options) + (err.lineno or 1)
-            raise self.fail(at, f"code {arg!r} is not valid Python: {err.msg}") from None
-        cell = CodeCell(cid, code, editable, line)
-        self.cells[cid] = cell
-        self.flush_prose()
-        self.blocks.append(cell)
-
-    def plot(self, line: int, arg: str, body: str) -> None:
-        pid = PlotId(self.ident(line, "plot", arg, self.plots))
-        raw = _yaml(self.path, line + 1, body, f"plot {arg!r}")
-        try:
-            spec = PlotSpec.model_validate(raw)
-        except ValidationError as err:
-            raise self.fail(line, f"plot {arg!r}: {_problem(err)}") from None
-        kind = PLOT_KINDS.get(spec.kind)
-        if kind is None:
-            known = ", ".join(sorted(PLOT_KINDS))
-            raise self.fail(line, f"plot {arg!r}: unknown kind {spec.kind!r} (known: {known})")
-        for name in spec.sliders:
-            if name not in self.sliders:
-                raise self.fail(line, f"plot {arg!r}: no slider {name!r} is declared above it")
-        options = {k: v for k, v in raw.items() if k not in ("kind", "sliders")}
-        try:
-            kind.parse_options(options)
-        except ValidationError as err:
-            raise self.fail(line, f"plot {arg!r}: {_problem(err)}") from None
-        plot = Plot(pid, spec.kind, tuple(spec.sliders), options, line)
-        self.plots[pid] = plot
-        self.flush_prose()
-        self.blocks.append(plot)
-
-    def exercise(self, line: int, arg: str, body: str) -> None:
-        eid = ExerciseId(self.ident(line, "exercise", arg, self.exercises))
-        try:
-            spec = ExerciseSpec.model_validate(
-                _yaml(self.path, line + 1, body, f"exercise {arg!r}")
-            )
-        except ValidationError as err:
-            raise self.fail(line, f"exercise {arg!r}: {_problem(err)}") from None
-        if spec.cell not in self.cells:
-            raise self.fail(
-                line, f"exercise {arg!r}: no code cell {spec.cell!r} is declared above it"
-            )
-        if spec.check not in check_names():
-            known = ", ".join(sorted(check_names()))
-            raise self.fail(
-                line, f"exercise {arg!r}: unknown check {spec.check!r} (known: {known})"
-            )
-        prompt = render_tokens(markdown_parser().parse(spec.prompt)) if spec.prompt else ""
-        ex = Exercise(
-            eid,
-            CellId(spec.cell),
-            spec.check,
-            spec.params,
-            prompt,
-            tuple(markdown_parser().renderInline(h) for h in spec.hints),
-            spec.solution,
-            line,
-        )
-        self.exercises[eid] = ex
-        self.flush_prose()
-        self.blocks.append(ex)
-
-
-def _directives(tokens: list[Token]) -> Iterator[tuple[Token, re.Match[str] | None]]:
-    for tok in tokens:
-        m = DIRECTIVE.match(tok.info.strip()) if tok.type == "fence" else None
-        yield tok, m
-
-
 def load_lesson(path: Path) -> Lesson:
-    """Parse one lesson file; raise LessonError naming the line of the first problem."""
+    """Parse one lesson.md (and read the checks.py beside it, if any); raise LessonError naming
+    the line of the first problem."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -278,18 +76,20 @@ def load_lesson(path: Path) -> Lesson:
     if not tokens or tokens[0].type != "front_matter":
         raise LessonError(path, 1, "the file must start with front matter between --- lines")
     try:
-        meta = FrontMatter.model_validate(_yaml(path, 2, tokens[0].content, "front matter"))
+        meta = FrontMatter.model_validate(parse_yaml(path, 2, tokens[0].content, "front matter"))
     except ValidationError as err:
-        raise LessonError(path, 1, f"front matter: {_problem(err)}") from None
+        raise LessonError(path, 1, f"front matter: {problem_of(err)}") from None
     if not SLUG.match(meta.slug):
         raise LessonError(
             path, 1, f"front matter: slug {meta.slug!r} must be lowercase words joined by -"
         )
     spec = meta.sandbox
     allow = Allowance(spec.processes, spec.loopback) if spec is not None else None
-    b = _Builder(path, text.splitlines(keepends=True))
+    checks_py = path.parent / CHECKS_FILE
+    checks = read_checks(checks_py) if checks_py.is_file() else {}
+    b = Builder(path, text.splitlines(keepends=True), checks)
     handlers = {"slider": b.slider, "code": b.code, "plot": b.plot, "exercise": b.exercise}
-    for tok, m in _directives(tokens[1:]):
+    for tok, m in directives(tokens[1:]):
         line = (tok.map[0] + 1) if tok.map else 1
         if m is None:
             b.pending_prose.append(tok)
@@ -319,20 +119,51 @@ def load_lesson(path: Path) -> Lesson:
     )
 
 
-def load_catalogue(folder: Path) -> Catalogue:
-    """Every lesson in `folder`, ordered by track then order; duplicates are errors."""
-    if not folder.is_dir():
-        raise LessonError(folder, 0, "the lessons folder does not exist")
-    lessons = [load_lesson(p) for p in sorted(folder.glob("*.md"))]
+def _folders(folders: Path | Iterable[Path]) -> tuple[Path, ...]:
+    return (folders,) if isinstance(folders, Path) else tuple(folders)
+
+
+def bundles(folders: Path | Iterable[Path]) -> list[Path]:
+    """The bundle folders of the lessons folders, in order (a folder that itself holds a
+    lesson.md is one bundle). A lesson.md of the old layout, straight in a lessons folder, is
+    refused with where it goes now."""
+    found: list[Path] = []
+    for folder in _folders(folders):
+        if not folder.is_dir():
+            raise LessonError(folder, 0, "the lessons folder does not exist")
+        if (folder / LESSON_FILE).is_file():
+            found.append(folder)
+            continue
+        for entry in sorted(folder.iterdir()):
+            if entry.is_dir() and (entry / LESSON_FILE).is_file():
+                found.append(entry)
+            elif entry.suffix == ".md" and entry.read_text(errors="replace").startswith("---"):
+                raise LessonError(
+                    entry,
+                    1,
+                    f"a lesson is a folder now: move this file to "
+                    f"{folder / '<its slug>' / LESSON_FILE}, beside its checks.py",
+                )
+    return found
+
+
+def check_places(lessons: Sequence[Lesson]) -> None:
+    """Slugs are unique (and name their bundle's folder), and so are places in a track."""
     seen: dict[str, Path] = {}
+    places: dict[tuple[str, int], Path] = {}
     for lesson in lessons:
+        if lesson.folder.name != lesson.slug:
+            raise LessonError(
+                lesson.path,
+                1,
+                f"slug {lesson.slug!r} differs from its folder's name {lesson.folder.name!r}: "
+                "a bundle's folder is named by its slug",
+            )
         if lesson.slug in seen:
             raise LessonError(
                 lesson.path, 1, f"slug {lesson.slug!r} is also used by {seen[lesson.slug]}"
             )
         seen[lesson.slug] = lesson.path
-    places: dict[tuple[str, int], Path] = {}
-    for lesson in lessons:
         key = (lesson.track, lesson.order)
         if key in places:
             raise LessonError(
@@ -341,5 +172,70 @@ def load_catalogue(folder: Path) -> Catalogue:
                 f"track {lesson.track} order {lesson.order} is also used by {places[key]}",
             )
         places[key] = lesson.path
-    lessons.sort(key=lambda lesson: (lesson.track, lesson.order))
-    return Catalogue(tuple(lessons))
+
+
+def _catalogue(lessons: list[Lesson]) -> tuple[Lesson, ...]:
+    check_places(lessons)
+    return tuple(sorted(lessons, key=lambda lesson: (lesson.track, lesson.order)))
+
+
+def load_catalogue(folders: Path | Iterable[Path], reload: bool = False) -> Catalogue:
+    """Every lesson of the lessons folders, ordered by track then order; a slug or a place in a
+    track used twice is an error naming both files. With `reload`, a catalogue that re-reads
+    a bundle when its files change (ReloadingCatalogue)."""
+    if reload:
+        return ReloadingCatalogue(_folders(folders))
+    return Catalogue(_catalogue([load_lesson(b / LESSON_FILE) for b in bundles(folders)]))
+
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def _fingerprint(bundle: Path) -> Fingerprint:
+    """The bundle's files with their sizes and modification times."""
+    out = []
+    for root, dirs, files in os.walk(bundle):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            try:
+                st = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            out.append((os.path.join(root, name), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+class ReloadingCatalogue(Catalogue):
+    """A catalogue for writing lessons (`DESCENT_RELOAD=true`): each page request re-reads the
+    bundles whose files changed. An edit that breaks a lesson is logged with its file and line,
+    and the last good version is served until the files change again."""
+
+    def __init__(self, folders: tuple[Path, ...]) -> None:
+        self.folders = folders
+        self.seen: dict[Path, tuple[Fingerprint, Lesson]] = {}
+        self.failed: dict[Path, Fingerprint] | None = None
+        super().__init__(())
+        self.refresh(strict=True)
+
+    def refresh(self, strict: bool = False) -> None:
+        """Re-read what changed; `strict` (at start) raises a LessonError instead of logging."""
+        prints: dict[Path, Fingerprint] | None = None
+        try:
+            prints = {b: _fingerprint(b) for b in bundles(self.folders)}
+            if prints == {b: s[0] for b, s in self.seen.items()} or prints == self.failed:
+                return
+            seen = {}
+            for b, fp in prints.items():
+                old = self.seen.get(b)
+                lesson = old[1] if old and old[0] == fp else load_lesson(b / LESSON_FILE)
+                seen[b] = (fp, lesson)
+            lessons = _catalogue([lesson for _, lesson in seen.values()])
+        except LessonError as err:
+            if strict:
+                raise
+            if prints != self.failed:
+                log.warning("lessons not reloaded: %s", err)
+            self.failed = prints
+            return
+        self.lessons, self.seen, self.failed = lessons, seen, None
+        log.info("lessons reloaded (%d)", len(lessons))

@@ -1,17 +1,16 @@
-"""The typed shape of a lesson, as the loader builds it from a Markdown file."""
+"""The typed shape of a lesson, as the loader builds it from a bundle's lesson.md."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NewType
+from typing import Any, Literal
 
 from app.protocol import Allowance
-
-LessonSlug = NewType("LessonSlug", str)
-CellId = NewType("CellId", str)
-PlotId = NewType("PlotId", str)
-ExerciseId = NewType("ExerciseId", str)
+from app.protocol import CellId as CellId  # the ids are defined once, in app.protocol
+from app.protocol import ExerciseId as ExerciseId
+from app.protocol import LessonSlug as LessonSlug
+from app.protocol import PlotId as PlotId
 
 
 @dataclass(frozen=True)
@@ -53,8 +52,21 @@ class Plot:
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A known mistake of an exercise: when the check recognises it (a name the check knows, or
+    a formula), the message the learner then reads, and optionally an answer that makes it."""
+
+    when: str
+    message: str
+    answer: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Exercise:
-    """A task checked in the kernel against the learner's code."""
+    """A task checked in the kernel against the learner's code. `params` is what the check
+    receives: the exercise's `params:` and, under "mistakes", its mistakes' `when` and
+    `message`."""
 
     id: ExerciseId
     cell: CellId
@@ -64,6 +76,7 @@ class Exercise:
     hints: tuple[str, ...]
     solution: str
     line: int
+    mistakes: tuple[Mistake, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,12 @@ class Lesson:
     #: What its kernels may do beyond every other kernel (front matter `sandbox:`); None: nothing.
     sandbox: Allowance | None = None
 
+    @property
+    def folder(self) -> Path:
+        """The lesson's bundle: the folder of its lesson.md, checks.py and data files. A check
+        request names it so the kernel finds the bundle's checks."""
+        return self.path.parent
+
     def initial_values(self) -> dict[str, float]:
         """Each slider's starting value."""
         return {name: s.value for name, s in self.sliders.items()}
@@ -113,22 +132,32 @@ TRACK_TITLES: dict[str, str] = {
     "B": "From a loop to a framework",
     "C": "Gradient descent in depth",
     "D": "The training loop and networks",
+    "E": "Batches, GPUs and many workers",
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Catalogue:
-    """All lessons, ordered by track then order, with neighbours for previous and next."""
+    """All lessons, ordered by track then order, with neighbours for previous and next.
+
+    `get`, `neighbours` and `by_track` (what a page request asks) first call `refresh`, which a
+    catalogue that reloads edited lessons overrides (app.content.loader.ReloadingCatalogue).
+    """
 
     lessons: tuple[Lesson, ...]
 
+    def refresh(self) -> None:
+        """Bring the lessons up to date with their files; this catalogue never changes."""
+
     def get(self, slug: str) -> Lesson | None:
+        self.refresh()
         for lesson in self.lessons:
             if lesson.slug == slug:
                 return lesson
         return None
 
     def neighbours(self, slug: str) -> tuple[Lesson | None, Lesson | None]:
+        self.refresh()
         slugs = [lesson.slug for lesson in self.lessons]
         i = slugs.index(LessonSlug(slug))
         prev = self.lessons[i - 1] if i > 0 else None
@@ -136,6 +165,7 @@ class Catalogue:
         return prev, nxt
 
     def by_track(self) -> list[tuple[str, str, list[Lesson]]]:
+        self.refresh()
         tracks: dict[str, list[Lesson]] = {}
         for lesson in self.lessons:
             tracks.setdefault(lesson.track, []).append(lesson)

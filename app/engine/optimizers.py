@@ -1,8 +1,9 @@
 """Small optimizers on float64 numpy vectors, step for step the same as torch.optim.
 
-Lessons draw the path each optimizer takes over a 2-D loss surface. Doing it in numpy keeps each
-step cheap and readable, and matching torch.optim exactly (tests compare them) means what the
-learner sees here is what torch would do with the same settings.
+Exercise checks compare a learner's optimizer with these, step by step (the check toolkit
+exports them as references). Doing it in numpy keeps each step cheap and readable, and matching
+torch.optim exactly (tests compare them) means the reference is what torch would do with the
+same settings.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -71,30 +71,6 @@ class Momentum(Optimizer):
 
 
 @dataclass(eq=False)
-class RMSprop(Optimizer):
-    """torch.optim.RMSprop (not centred): s ← α s + (1 − α) g², p ← p − lr · g / (√s + ε)."""
-
-    lr: float
-    alpha: float = 0.99
-    eps: float = 1e-8
-    _square_avg: FloatArray | None = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        _check_lr(self.lr)
-        _check_unit("alpha", self.alpha)
-        _check_eps(self.eps)
-
-    def step(self, params: FloatArray, grad: FloatArray) -> FloatArray:
-        p, g = _vectors(params, grad)
-        previous = _state(self._square_avg, p)
-        self._square_avg = self.alpha * previous + (1 - self.alpha) * g * g
-        return p - self.lr * g / (np.sqrt(self._square_avg) + self.eps)
-
-    def reset(self) -> None:
-        self._square_avg = None
-
-
-@dataclass(eq=False)
 class Adam(Optimizer):
     """torch.optim.Adam: moving averages of g and g², corrected for their start at zero."""
 
@@ -126,24 +102,6 @@ class Adam(Optimizer):
         self._mean = None
         self._square_avg = None
         self._t = 0
-
-
-_OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "sgd": SGD,
-    "momentum": Momentum,
-    "rmsprop": RMSprop,
-    "adam": Adam,
-}
-
-
-def make_optimizer(name: str, **hyper: Any) -> Optimizer:
-    """The optimizer called `name` ("sgd", "momentum", "rmsprop", "adam") with `hyper` settings."""
-    try:
-        cls = _OPTIMIZERS[name]
-    except KeyError:
-        known = ", ".join(_OPTIMIZERS)
-        raise ValueError(f"Unknown optimizer {name!r}; choose one of {known}.") from None
-    return cls(**hyper)
 
 
 def descend(

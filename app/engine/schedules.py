@@ -1,10 +1,10 @@
-"""Learning-rate schedules: the rate to use at epoch t, as plain functions lessons can plot."""
+"""Learning-rate schedules: the rate to use at epoch t, as plain functions (the references of
+the schedule checks; tests compare them with torch.optim.lr_scheduler)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 Schedule = Callable[[int], float]
 
@@ -24,23 +24,6 @@ def exponential_decay(lr0: float, k: float) -> Schedule:
 def inverse_time_decay(lr0: float, k: float) -> Schedule:
     """lr0 / (1 + k t): falls fast at first, then slowly, never reaching zero."""
     return lambda t: lr0 / (1 + k * _epoch(t))
-
-
-_SCHEDULES: dict[str, Callable[..., Schedule]] = {
-    "step_decay": step_decay,
-    "exponential_decay": exponential_decay,
-    "inverse_time_decay": inverse_time_decay,
-}
-
-
-def schedule(name: str, **kw: Any) -> Schedule:
-    """The schedule called `name` (as the functions above), built with keyword arguments `kw`."""
-    try:
-        factory = _SCHEDULES[name]
-    except KeyError:
-        known = ", ".join(sorted(_SCHEDULES))
-        raise ValueError(f"Unknown schedule {name!r}; choose one of {known}.") from None
-    return factory(**kw)
 
 
 def _epoch(t: int) -> int:

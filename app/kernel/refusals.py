@@ -9,6 +9,7 @@ that note and the error number."""
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from typing import Any
 
@@ -32,11 +33,26 @@ max_threads = 0
 worker_processes = 0
 
 _last: list[str] = [""]
+_written: list[str] = [""]
 
 
 def _note(event: str, args: tuple[Any, ...]) -> None:
     if event in WATCHED:
         _last[0] = event
+    elif event == "open" and len(args) > 1 and _writes(args[1], args[2] if len(args) > 2 else 0):
+        _written[0] = str(args[0])
+
+
+def _writes(mode: object, flags: object) -> bool:
+    if isinstance(mode, str):
+        return any(ch in mode for ch in "wax+")
+    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+
+
+def last_open_wrote_outside_tmp() -> bool:
+    """Whether the last file opened for writing lies outside /tmp."""
+    path = _written[0]
+    return bool(path) and not (path == "/tmp" or path.startswith("/tmp/"))
 
 
 def watch(tmp_bytes: int, tmp_inodes: int, files: int, threads: int, processes: int) -> None:
@@ -49,7 +65,7 @@ def watch(tmp_bytes: int, tmp_inodes: int, files: int, threads: int, processes: 
 
 def forget() -> None:
     """A new run starts with a clean note."""
-    _last[0] = ""
+    _last[0] = _written[0] = ""
 
 
 def refusal_words(exc: BaseException) -> str:
@@ -66,7 +82,7 @@ def refusal_words(exc: BaseException) -> str:
             return "Descent's sandbox does not allow network connections: it has no network."
         if code == errno.EPERM and last in LIMIT_EVENTS:
             return "The sandbox does not allow raising limits."
-        if code == errno.EROFS:
+        if code == errno.EROFS or (code == errno.EACCES and last_open_wrote_outside_tmp()):
             return "Descent's sandbox does not allow writing outside /tmp."
         if code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
             if code == errno.ENOSPC and _tmp_files_used_up():

@@ -258,15 +258,18 @@ class Runtime:
         return KEvaluated(rid, arrays, scalars, "", texts)
 
     def check(self, req: KCheck) -> KernelReply:
-        from app.kernel.check_registry import CHECKS
+        from app.kernel.checks import ChecksError, find_check
 
-        fn = CHECKS.get(req.check)
-        if fn is None:
-            return KChecked(req.id, False, f"unknown check {req.check!r}")
         sink = CappedText(0)
         old = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = sink, sink
         try:
+            try:
+                fn = find_check(req.check, req.bundle)
+            except ChecksError as err:
+                return KChecked(req.id, False, f"This exercise cannot be checked: {err}")
+            if fn is None:
+                return KChecked(req.id, False, f"unknown check {req.check!r}")
             passed, message = fn(self.ns, req.params)
         except KeyboardInterrupt:
             return KChecked(

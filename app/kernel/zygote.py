@@ -60,7 +60,7 @@ def warm_up() -> None:
     import app.engine.device
     import app.engine.gradients
     import app.engine.grid
-    import app.kernel.check_registry
+    import app.kernel.checks
     import app.kernel.confine
     import app.kernel.runtime
     import app.plots.registry  # noqa: F401

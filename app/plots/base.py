@@ -1,17 +1,24 @@
-"""What every plot kind provides, and helpers shared by the kinds."""
+"""What every plot kind provides, and helpers shared by the kinds.
+
+A kind is generic over its options model (`PlotKind[CurveOptions]`), so its methods receive
+the options already typed. A kind the page can train (Play, Step, Reset) is a
+`TrainablePlotKind`: it says itself which result is the loss and which values it trains, so
+the session names no lesson's keys."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
 import inspect
+import math
 import weakref
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 Result = dict[str, Any]
 """Numbers a kernel returns for one plot: numpy arrays, floats and short strings."""
@@ -27,6 +34,10 @@ progress_reporter: ContextVar[Callable[[float, float, str], None] | None] = Cont
 )
 
 
+#: The prefix of a readout's scalar that the lesson labelled in words ({label: function}).
+LABELLED = "readout:"
+
+
 class PlotError(Exception):
     """A learner function cannot feed a plot; the message is shown beside the plot."""
 
@@ -37,15 +48,20 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     title: str = ""
     height: int = 380
-    readouts: list[str] = []
-    """Learner functions called with the slider values and shown as `name() = value`."""
+    readouts: list[str | dict[str, str]] = []
+    """Learner functions called with the slider values and shown under the plot: a name (shown
+    as `name() = value`), or a one-entry mapping {label: name} (shown as `label = value`)."""
 
 
-class PlotKind:
+OptionsT = TypeVar("OptionsT", bound=Options, default=Options)
+
+
+class PlotKind(Generic[OptionsT]):
     """One kind of figure: validates its options, evaluates in the kernel, draws in the page."""
 
     name: ClassVar[str]
-    options_model: ClassVar[type[Options]] = Options
+    #: The pydantic model of the kind's options (the class of `OptionsT`).
+    options_model: type[OptionsT]
     #: Learner functions this kind calls, by option name (e.g. {"function": "y"}).
     function_options: ClassVar[tuple[str, ...]] = ()
     #: Scalars of the result shown under the plot, by result key -> label.
@@ -55,25 +71,63 @@ class PlotKind:
         """The scalars a learner should see: the kind's own, then the lesson's readouts."""
         shown = {label: scalars[k] for k, label in self.readout_labels.items() if k in scalars}
         shown.update({k: v for k, v in scalars.items() if k.endswith("()")})
+        shown.update({k[len(LABELLED) :]: v for k, v in scalars.items() if k.startswith(LABELLED)})
         return {k: v for k, v in shown.items() if np.isfinite(v)}
 
-    def parse_options(self, raw: Mapping[str, Any]) -> Options:
+    def parse_options(self, raw: Mapping[str, Any]) -> OptionsT:
         return self.options_model.model_validate(dict(raw))
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self, ns: Mapping[str, Any], options: OptionsT, values: Mapping[str, float], whole: bool
     ) -> Result:
         raise NotImplementedError
 
-    def figure(self, options: Options, result: Result) -> Figure:
+    def figure(self, options: OptionsT, result: Result) -> Figure:
         raise NotImplementedError
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: OptionsT, result: Result) -> Patch:
         raise NotImplementedError
 
-    def functions(self, options: Options) -> list[str]:
+    def functions(self, options: OptionsT) -> list[str]:
         """Names of learner functions the plot calls."""
         return [str(getattr(options, o)) for o in self.function_options if getattr(options, o)]
+
+
+class TrainablePlotKind(PlotKind[OptionsT]):
+    """A kind the page can play: the kernel moves the learner's parameters with `advance`, and
+    each frame's numbers come back as a patch. The kind carries its own contract: which scalar
+    is the loss, which counts the iterations, which values it trains."""
+
+    #: The scalar of a frame's result that is the loss: a frame without it has diverged.
+    loss_key: ClassVar[str] = "loss"
+    #: The scalar that counts iterations, named when training diverges.
+    iteration_key: ClassVar[str] = "iteration"
+
+    def advance(
+        self, ns: dict[str, Any], options: OptionsT, iterations: int, reset: bool
+    ) -> Result:
+        """Kernel side: reset the parameters, or run `iterations` more steps of learner code."""
+        raise NotImplementedError
+
+    def reset_patch(self, options: OptionsT, result: Result) -> Patch:
+        """The patch after Reset: the figure's history starts again."""
+        raise NotImplementedError
+
+    def trained_values(self, options: OptionsT, scalars: Mapping[str, float]) -> dict[str, float]:
+        """The values a frame moved, by name (what the class landscape shows of a learner)."""
+        return {}
+
+    def divergence(self, scalars: Mapping[str, float]) -> str:
+        """Words for a frame whose loss or parameters are no longer finite, or "" when the
+        frame may be shown."""
+        if self.loss_key in scalars and all(math.isfinite(v) for v in scalars.values()):
+            return ""
+        it = int(scalars.get(self.iteration_key, 0))
+        return (
+            f"Training diverged at iteration {it}: the parameters or the loss became infinite "
+            "or NaN. The last finite state stays on screen. Try a smaller learning rate, then "
+            "press Reset."
+        )
 
 
 def learner_function(ns: Mapping[str, Any], name: str) -> Callable[..., Any]:
@@ -184,11 +238,13 @@ def contour_trace(x: np.ndarray, y: np.ndarray, color: np.ndarray, **extra: Any)
 def readouts(ns: Mapping[str, Any], options: Options, values: Mapping[str, float]) -> Result:
     """Each readout function called with the slider values it asks for, as `name()` scalars."""
     out: Result = {}
-    for name in options.readouts:
-        fn = learner_function(ns, name)
-        value = as_float_array(fn(**slider_arguments(fn, name, 0, values)), name, ())
-        check_finite(value, name)
-        out[f"{name}()"] = float(value)
+    for item in options.readouts:
+        pairs = item.items() if isinstance(item, dict) else [(f"{item}()", item)]
+        for label, name in pairs:
+            fn = learner_function(ns, name)
+            value = as_float_array(fn(**slider_arguments(fn, name, 0, values)), name, ())
+            check_finite(value, name)
+            out[label if isinstance(item, str) else LABELLED + label] = float(value)
     return out
 
 

@@ -68,18 +68,17 @@ def evaluate_curve_at(
     return ys
 
 
-class LineKind(PlotKind):
+class LineKind(PlotKind[CurveOptions]):
     """y = f(x) drawn over a range, with optional data points and residual segments."""
 
     name: ClassVar[str] = "line"
-    options_model: ClassVar[type[Options]] = CurveOptions
+    options_model = CurveOptions
     function_options: ClassVar[tuple[str, ...]] = ("function",)
     color: ClassVar[str] = "#2f6fdf"
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self, ns: Mapping[str, Any], options: CurveOptions, values: Mapping[str, float], whole: bool
     ) -> Result:
-        assert isinstance(options, CurveOptions)
         xs = np.linspace(options.x[0], options.x[1], options.points)
         result: Result = {"x": xs, "y": evaluate_curve_at(ns, options.function, xs, values)}
         if options.data:
@@ -89,8 +88,7 @@ class LineKind(PlotKind):
                 result["fit_y"] = evaluate_curve_at(ns, options.function, dx, values)
         return result
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, CurveOptions)
+    def figure(self, options: CurveOptions, result: Result) -> Figure:
         layout = base_layout(options)
         layout["xaxis"] = {
             "range": list(options.x),
@@ -135,7 +133,7 @@ class LineKind(PlotKind):
             )
         return {"data": data, "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: CurveOptions, result: Result) -> Patch:
         patch: Patch = {"traces": [0], "data": {"y": [encode(result["y"])]}}
         if "fit_y" in result:
             _, ry = self._residual_segments(result)
@@ -158,6 +156,6 @@ class SigmoidKind(LineKind):
     name: ClassVar[str] = "sigmoid"
     color: ClassVar[str] = "#7b3fbf"
 
-    def parse_options(self, raw: Mapping[str, Any]) -> Options:
+    def parse_options(self, raw: Mapping[str, Any]) -> CurveOptions:
         merged = {"y": (-0.1, 1.1), **dict(raw)}
         return self.options_model.model_validate(merged)

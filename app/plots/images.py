@@ -64,15 +64,18 @@ def as_images(raw: Any, name: str) -> dict[str, np.ndarray]:
     return out
 
 
-class ImagesKind(PlotKind):
+class ImagesKind(PlotKind[ImagesOptions]):
     name: ClassVar[str] = "images"
-    options_model: ClassVar[type[Options]] = ImagesOptions
+    options_model = ImagesOptions
     function_options: ClassVar[tuple[str, ...]] = ("function",)
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self,
+        ns: Mapping[str, Any],
+        options: ImagesOptions,
+        values: Mapping[str, float],
+        whole: bool,
     ) -> Result:
-        assert isinstance(options, ImagesOptions)
         raw, label = learner_data(ns, options.source, options.function, values)
         images = as_images(raw, label)
         result: Result = {"names": list(images)}
@@ -80,8 +83,7 @@ class ImagesKind(PlotKind):
             result[f"img{i}"] = arr
         return result
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, ImagesOptions)
+    def figure(self, options: ImagesOptions, result: Result) -> Figure:
         names: list[str] = result["names"]
         cols = max(1, min(options.columns, len(names)))
         rows = math.ceil(len(names) / cols)
@@ -139,5 +141,5 @@ class ImagesKind(PlotKind):
         layout["annotations"] = annotations
         return {"data": data, "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: ImagesOptions, result: Result) -> Patch:
         return {"figure": self.figure(options, result)}

@@ -43,9 +43,9 @@ class LandscapeOptions(Options):
     height: int = 460
 
 
-class LandscapeKind(PlotKind):
+class LandscapeKind(PlotKind[LandscapeOptions]):
     name: ClassVar[str] = "landscape"
-    options_model: ClassVar[type[Options]] = LandscapeOptions
+    options_model = LandscapeOptions
     function_options: ClassVar[tuple[str, ...]] = ("function", "gradient")
     readout_labels: ClassVar[dict[str, str]] = {
         "loss": "loss",
@@ -59,7 +59,11 @@ class LandscapeKind(PlotKind):
     }
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self,
+        ns: Mapping[str, Any],
+        options: LandscapeOptions,
+        values: Mapping[str, float],
+        whole: bool,
     ) -> Result:
         from app.engine.gradients import (  # torch, kernel only
             autograd_gradient,
@@ -67,7 +71,6 @@ class LandscapeKind(PlotKind):
             relative_error,
         )
 
-        assert isinstance(options, LandscapeOptions)
         loss = learner_function(ns, options.function)
         names = list(values)
         if len(names) != 2:
@@ -143,8 +146,7 @@ class LandscapeKind(PlotKind):
             "z": [[r["loss"]], None, None, None],
         }
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, LandscapeOptions)
+    def figure(self, options: LandscapeOptions, result: Result) -> Figure:
         z = np.asarray(result["z"])
         color = loss_colors(z, options.log_color)
         layout = base_layout(options)
@@ -217,8 +219,7 @@ class LandscapeKind(PlotKind):
         }
         return {"data": [surface, contour, marker3d, marker, arrow, auto], "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
-        assert isinstance(options, LandscapeOptions)
+    def patch(self, options: LandscapeOptions, result: Result) -> Patch:
         moving = self._moving(options, result)
         return {
             "traces": [2, 3, 4, 5],

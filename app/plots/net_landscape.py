@@ -33,18 +33,21 @@ class NetLandscapeOptions(Options):
     height: int = 460
 
 
-class NetLandscapeKind(PlotKind):
+class NetLandscapeKind(PlotKind[NetLandscapeOptions]):
     name: ClassVar[str] = "net_landscape"
-    options_model: ClassVar[type[Options]] = NetLandscapeOptions
+    options_model = NetLandscapeOptions
     readout_labels: ClassVar[dict[str, str]] = {
         "centre": "loss at the trained weights",
         "seconds": "seconds",
     }
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self,
+        ns: Mapping[str, Any],
+        options: NetLandscapeOptions,
+        values: Mapping[str, float],
+        whole: bool,
     ) -> Result:
-        assert isinstance(options, NetLandscapeOptions)
         import time
 
         import torch
@@ -79,8 +82,7 @@ class NetLandscapeKind(PlotKind):
             "seconds": seconds,
         }
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, NetLandscapeOptions)
+    def figure(self, options: NetLandscapeOptions, result: Result) -> Figure:
         z = np.asarray(result["z"])
         color = loss_colors(z)
         layout = base_layout(options)
@@ -114,5 +116,5 @@ class NetLandscapeKind(PlotKind):
         ]
         return {"data": data, "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: NetLandscapeOptions, result: Result) -> Patch:
         return {"figure": self.figure(options, result)}

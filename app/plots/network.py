@@ -1,5 +1,8 @@
 """A small network drawn as a diagram (input, hidden sigmoid neurons, output) with its weights
-on the edges and biases on the neurons, beside the function it computes."""
+on the edges and biases on the neurons, beside the function it computes. Under the sum, each
+hidden neuron's own contribution wo_j · σ(wi_j x + b_j) is drawn faintly in that neuron's colour
+(the colour of its circle in the diagram), so the learner can read the network neuron by
+neuron."""
 
 from __future__ import annotations
 
@@ -23,6 +26,17 @@ from app.plots.base import (
 from app.plots.curve import evaluate_curve_at
 
 MAX_NEURONS = 12
+NEURON_COLORS = ["#e4572e", "#1f8a4c", "#b7791f", "#17a2b8", "#d63384", "#2f6fdf"]
+
+
+def neuron_color(j: int) -> str:
+    return NEURON_COLORS[j % len(NEURON_COLORS)]
+
+
+def neuron_parts(xs: np.ndarray, wi: np.ndarray, b: np.ndarray, wo: np.ndarray) -> np.ndarray:
+    """Each hidden neuron's output times its output weight, one row per neuron."""
+    z = np.clip(wi[:, None] * xs[None, :] + b[:, None], -500, 500)
+    return np.asarray(wo[:, None] / (1 + np.exp(-z)), dtype=np.float64)
 
 
 class NetworkOptions(Options):
@@ -33,18 +47,23 @@ class NetworkOptions(Options):
     x: tuple[float, float] = (-10.0, 10.0)
     y: tuple[float, float] | None = None
     points: int = 201
+    parts: bool = True
+    """Draw each hidden neuron's scaled curve faintly under the sum."""
     height: int = 400
 
 
-class NetworkKind(PlotKind):
+class NetworkKind(PlotKind[NetworkOptions]):
     name: ClassVar[str] = "network"
-    options_model: ClassVar[type[Options]] = NetworkOptions
+    options_model = NetworkOptions
     function_options: ClassVar[tuple[str, ...]] = ("function", "weights")
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self,
+        ns: Mapping[str, Any],
+        options: NetworkOptions,
+        values: Mapping[str, float],
+        whole: bool,
     ) -> Result:
-        assert isinstance(options, NetworkOptions)
         fn = learner_function(ns, options.weights)
         raw = fn(**slider_arguments(fn, options.weights, 0, values))
         if not isinstance(raw, Mapping) or not {"wi", "b", "wo"} <= set(raw):
@@ -61,10 +80,12 @@ class NetworkKind(PlotKind):
                 f"wi, b and wo should be lists of the same length (1 to {MAX_NEURONS})."
             )
         xs = np.linspace(*options.x, options.points)
-        return {"xs": xs, "ys": evaluate_curve_at(ns, options.function, xs, values), **arrays}
+        result: Result = {"xs": xs, "ys": evaluate_curve_at(ns, options.function, xs, values)}
+        if options.parts:
+            result["parts"] = neuron_parts(xs, arrays["wi"], arrays["b"], arrays["wo"])
+        return {**result, **arrays}
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, NetworkOptions)
+    def figure(self, options: NetworkOptions, result: Result) -> Figure:
         wi, b, wo = (np.asarray(result[k]) for k in ("wi", "b", "wo"))
         n = wi.size
         layout = base_layout(options)
@@ -126,13 +147,37 @@ class NetworkKind(PlotKind):
                 "marker": {
                     "size": 30,
                     "color": "#ffffff",
-                    "line": {"color": "#1d2230", "width": 2},
+                    "line": {
+                        "color": [
+                            "#1d2230",
+                            *(neuron_color(j) if options.parts else "#1d2230" for j in range(n)),
+                            "#1d2230",
+                        ],
+                        "width": [2, *[3 if options.parts else 2] * n, 2],
+                    },
                 },
                 "hoverinfo": "skip",
             }
         )
+        if "parts" in result:
+            parts = np.asarray(result["parts"]).reshape(n, -1)
+            for j in range(n):
+                data.insert(
+                    j,
+                    {
+                        "type": "scatter",
+                        "mode": "lines",
+                        "x": encode(result["xs"]),
+                        "y": encode(parts[j]),
+                        "xaxis": "x2",
+                        "yaxis": "y2",
+                        "opacity": 0.45,
+                        "line": {"color": neuron_color(j), "width": 1.5, "dash": "dot"},
+                        "name": f"neuron {j + 1}: wo{j + 1}·σ(wi{j + 1}·x + b{j + 1})",
+                    },
+                )
         data.insert(
-            0,
+            len(result["parts"]) if "parts" in result else 0,
             {
                 "type": "scatter",
                 "mode": "lines",
@@ -147,5 +192,5 @@ class NetworkKind(PlotKind):
         layout["annotations"] = notes
         return {"data": data, "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: NetworkOptions, result: Result) -> Patch:
         return {"figure": self.figure(options, result)}

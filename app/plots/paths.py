@@ -35,15 +35,14 @@ class PathsOptions(Options):
     points: int = 301
 
 
-class PathsKind(PlotKind):
+class PathsKind(PlotKind[PathsOptions]):
     name: ClassVar[str] = "paths"
-    options_model: ClassVar[type[Options]] = PathsOptions
+    options_model = PathsOptions
     function_options: ClassVar[tuple[str, ...]] = ("function", "path")
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self, ns: Mapping[str, Any], options: PathsOptions, values: Mapping[str, float], whole: bool
     ) -> Result:
-        assert isinstance(options, PathsOptions)
         xs = np.linspace(*options.x, options.points)
         result: Result = {"xs": xs, "ys": evaluate_curve_at(ns, options.function, xs, {})}
         fn = learner_function(ns, options.path)
@@ -58,8 +57,7 @@ class PathsKind(PlotKind):
             result[f"last{i}"] = float(ws[-1]) if ws.size else float("nan")
         return result
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, PathsOptions)
+    def figure(self, options: PathsOptions, result: Result) -> Figure:
         layout = base_layout(options)
         layout["showlegend"] = True
         layout["legend"] = {"orientation": "h", "y": 1.12}
@@ -94,5 +92,5 @@ class PathsKind(PlotKind):
             )
         return {"data": data, "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: PathsOptions, result: Result) -> Patch:
         return {"figure": self.figure(options, result)}

@@ -60,15 +60,14 @@ def as_paths(raw: Any, name: str) -> dict[str, np.ndarray]:
     return out
 
 
-class RaceKind(PlotKind):
+class RaceKind(PlotKind[RaceOptions]):
     name: ClassVar[str] = "race"
-    options_model: ClassVar[type[Options]] = RaceOptions
+    options_model = RaceOptions
     function_options: ClassVar[tuple[str, ...]] = ("function", "paths")
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self, ns: Mapping[str, Any], options: RaceOptions, values: Mapping[str, float], whole: bool
     ) -> Result:
-        assert isinstance(options, RaceOptions)
         raw, label = learner_data(ns, options.source, options.paths, values)
         paths = as_paths(raw, label)
         xs = np.linspace(*options.x, options.resolution)
@@ -79,8 +78,7 @@ class RaceKind(PlotKind):
             result[f"p{i}"] = arr
         return result
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, RaceOptions)
+    def figure(self, options: RaceOptions, result: Result) -> Figure:
         z = np.asarray(result["z"], dtype=np.float64)
         color = loss_colors(z, options.log_color)
         layout = base_layout(options)
@@ -203,5 +201,5 @@ class RaceKind(PlotKind):
         ]
         return {"data": data, "layout": layout, "frames": frames}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: RaceOptions, result: Result) -> Patch:
         return {"figure": self.figure(options, result)}

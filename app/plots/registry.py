@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.plots.base import PlotKind
 from app.plots.curve import LineKind, SigmoidKind
 from app.plots.images import ImagesKind
@@ -12,10 +14,11 @@ from app.plots.paths import PathsKind
 from app.plots.race import RaceKind
 from app.plots.series import SeriesKind
 from app.plots.surface import PlaneKind, SigmoidSurfaceKind
+from app.plots.sweep import SweepKind
 from app.plots.tangent import TangentKind
 from app.plots.training import TrainingKind
 
-PLOT_KINDS: dict[str, PlotKind] = {
+PLOT_KINDS: dict[str, PlotKind[Any]] = {
     kind.name: kind
     for kind in (
         LineKind(),
@@ -31,11 +34,12 @@ PLOT_KINDS: dict[str, PlotKind] = {
         ImagesKind(),
         NetLandscapeKind(),
         NetworkKind(),
+        SweepKind(),
     )
 }
 
 
-def plot_kind(name: str) -> PlotKind:
+def plot_kind(name: str) -> PlotKind[Any]:
     """The kind called `name`; KeyError lists the known kinds."""
     try:
         return PLOT_KINDS[name]

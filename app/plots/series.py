@@ -60,15 +60,18 @@ def as_series(raw: Any, name: str) -> dict[str, np.ndarray]:
     return out
 
 
-class SeriesKind(PlotKind):
+class SeriesKind(PlotKind[SeriesOptions]):
     name: ClassVar[str] = "series"
-    options_model: ClassVar[type[Options]] = SeriesOptions
+    options_model = SeriesOptions
     function_options: ClassVar[tuple[str, ...]] = ("function",)
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self,
+        ns: Mapping[str, Any],
+        options: SeriesOptions,
+        values: Mapping[str, float],
+        whole: bool,
     ) -> Result:
-        assert isinstance(options, SeriesOptions)
         if not (options.source or options.function):
             raise PlotError("A series plot needs `source` or `function`.")
         raw, label = learner_data(ns, options.source, options.function, values)
@@ -77,8 +80,7 @@ class SeriesKind(PlotKind):
         result["names"] = list(series)
         return result
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, SeriesOptions)
+    def figure(self, options: SeriesOptions, result: Result) -> Figure:
         layout = base_layout(options)
         layout["showlegend"] = True
         layout["legend"] = {"orientation": "h", "y": 1.12}
@@ -109,5 +111,5 @@ class SeriesKind(PlotKind):
             )
         return {"data": data, "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: SeriesOptions, result: Result) -> Patch:
         return {"figure": self.figure(options, result)}

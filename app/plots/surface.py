@@ -54,18 +54,21 @@ def evaluate_surface(
     return {"x1": x1, "x2": x2, "z": z}
 
 
-class PlaneKind(PlotKind):
+class PlaneKind(PlotKind[SurfaceOptions]):
     """A 3-D surface of a two-input function (a tilted plane for the linear model)."""
 
     name: ClassVar[str] = "plane"
-    options_model: ClassVar[type[Options]] = SurfaceOptions
+    options_model = SurfaceOptions
     function_options: ClassVar[tuple[str, ...]] = ("function",)
     colorscale: ClassVar[str] = "Viridis"
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self,
+        ns: Mapping[str, Any],
+        options: SurfaceOptions,
+        values: Mapping[str, float],
+        whole: bool,
     ) -> Result:
-        assert isinstance(options, SurfaceOptions)
         return evaluate_surface(ns, options, values)
 
     def _scene(self, options: SurfaceOptions) -> dict[str, Any]:
@@ -93,14 +96,13 @@ class PlaneKind(PlotKind):
             trace["cmin"], trace["cmax"] = options.z
         return trace
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, SurfaceOptions)
+    def figure(self, options: SurfaceOptions, result: Result) -> Figure:
         layout = base_layout(options)
         layout["scene"] = self._scene(options)
         layout["margin"] = {"l": 0, "r": 0, "t": 30 if options.title else 0, "b": 0}
         return {"data": [self._surface(options, result)], "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: SurfaceOptions, result: Result) -> Patch:
         return {"traces": [0], "data": {"z": [encode(result["z"])]}}
 
 
@@ -110,11 +112,10 @@ class SigmoidSurfaceKind(PlaneKind):
     name: ClassVar[str] = "sigmoid_surface"
     colorscale: ClassVar[str] = "RdBu"
 
-    def parse_options(self, raw: Mapping[str, Any]) -> Options:
+    def parse_options(self, raw: Mapping[str, Any]) -> SurfaceOptions:
         return self.options_model.model_validate({"z": (0.0, 1.0), **dict(raw)})
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, SurfaceOptions)
+    def figure(self, options: SurfaceOptions, result: Result) -> Figure:
         layout = base_layout(options)
         scene = self._scene(options)
         scene["domain"] = {"x": [0.0, 0.55], "y": [0.0, 1.0]}
@@ -135,6 +136,6 @@ class SigmoidSurfaceKind(PlaneKind):
         }
         return {"data": [self._surface(options, result), top], "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
+    def patch(self, options: SurfaceOptions, result: Result) -> Patch:
         z = encode(result["z"])
         return {"traces": [0, 1], "data": {"z": [z, z]}}

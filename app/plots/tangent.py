@@ -34,18 +34,21 @@ class TangentOptions(Options):
     x_label: str = "x"
 
 
-class TangentKind(PlotKind):
+class TangentKind(PlotKind[TangentOptions]):
     name: ClassVar[str] = "tangent"
-    options_model: ClassVar[type[Options]] = TangentOptions
+    options_model = TangentOptions
     function_options: ClassVar[tuple[str, ...]] = ("function", "derivative")
     readout_labels: ClassVar[dict[str, str]] = {"x0": "x", "f(x)": "f(x)", "slope": "slope"}
 
     def evaluate(
-        self, ns: Mapping[str, Any], options: Options, values: Mapping[str, float], whole: bool
+        self,
+        ns: Mapping[str, Any],
+        options: TangentOptions,
+        values: Mapping[str, float],
+        whole: bool,
     ) -> Result:
         from app.engine.gradients import central_difference  # torch, kernel only
 
-        assert isinstance(options, TangentOptions)
         if len(values) != 1:
             raise PlotError("A tangent plot needs exactly one slider: the position x.")
         x0 = float(next(iter(values.values())))
@@ -70,8 +73,7 @@ class TangentKind(PlotKind):
         ty = [r["f(x)"] - h * r["slope"], r["f(x)"] + h * r["slope"]]
         return {"x": [tx, [r["x0"]]], "y": [ty, [r["f(x)"]]]}
 
-    def figure(self, options: Options, result: Result) -> Figure:
-        assert isinstance(options, TangentOptions)
+    def figure(self, options: TangentOptions, result: Result) -> Figure:
         layout = base_layout(options)
         layout["xaxis"] = {"range": list(options.x), "title": {"text": options.x_label}}
         layout["yaxis"] = {"title": {"text": f"{options.function}({options.x_label})"}}
@@ -106,7 +108,6 @@ class TangentKind(PlotKind):
         ]
         return {"data": data, "layout": layout}
 
-    def patch(self, options: Options, result: Result) -> Patch:
-        assert isinstance(options, TangentOptions)
+    def patch(self, options: TangentOptions, result: Result) -> Patch:
         t = self._tangent(options, result)
         return {"traces": [1, 2], "data": {"x": t["x"], "y": t["y"]}}

@@ -3,7 +3,6 @@ process checks each reply against its request and tells the learner what happene
 
 from __future__ import annotations
 
-import math
 import signal
 
 import msgspec
@@ -27,8 +26,6 @@ from app.protocol import (
 RESTART = "Press Restart to get a fresh kernel; your code in the page is kept."
 #: Longest error text or check message a reply may carry.
 MAX_REPLY_TEXT = 16_000
-#: Arrays in a reply have at most this many dimensions.
-MAX_ARRAY_DIMS = 4
 
 
 def death_message(code: int, settings: Settings) -> tuple[str, str]:
@@ -84,11 +81,9 @@ def reply_problem(req: KernelRequest, reply: KernelReply) -> str:
                 return problem
     if isinstance(reply, KEvaluated):
         for name, arr in reply.arrays.items():
-            dims = arr.shape
-            if len(dims) > MAX_ARRAY_DIMS or any(d < 0 for d in dims):
-                return f"array {name!r} has shape {dims}"
-            if math.prod(dims) * 8 != len(arr.data):
-                return f"array {name!r} of shape {dims} carries {len(arr.data)} bytes"
+            problem = arr.problem()
+            if problem:
+                return f"array {name!r} {problem}"
     if (
         isinstance(reply, KExecDone)
         and isinstance(req, KExec)

@@ -12,13 +12,14 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from app.config import ROOT, Settings
+from app.kernel.paths import inside
 from app.protocol import Limits
 
 log = logging.getLogger("descent.kernel")
@@ -27,14 +28,7 @@ libc = ctypes.CDLL(None, use_errno=True)  # loaded here, not in a child between 
 #: The parts of the app a kernel needs, bound read-only: an allow-list. `app/kernel` is what
 #: runs inside the sandbox, as a whole folder; the server's other code (the web layer, its
 #: settings, the supervisor and this file) is not visible inside.
-KERNEL_CODE = (
-    "app/__init__.py",
-    "app/protocol.py",
-    "app/plots",
-    "app/engine",
-    "app/kernel",
-    "app/lesson_checks",
-)
+KERNEL_CODE = ("app/__init__.py", "app/protocol.py", "app/plots", "app/engine", "app/kernel")
 #: The host account the sandbox runs as when the server runs as root.
 SANDBOX_USER = "nobody"
 #: Size of the zygote's own /tmp; each kernel mounts its private, capped /tmp over it.
@@ -213,9 +207,15 @@ def python_prefixes() -> list[str]:
     return sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
 
 
-def bound_paths() -> list[Path]:
+def lesson_paths(folders: Iterable[Path]) -> list[Path]:
+    """The lesson folders, bound read-only: a kernel loads a bundle's checks.py from there."""
+    return [Path(folder).resolve() for folder in folders]
+
+
+def bound_paths(lessons: tuple[Path, ...] = ()) -> list[Path]:
     """Every host path bound into the sandbox (read-only), GPU nodes aside."""
     paths = [Path("/usr")] + [Path(p) for p in python_prefixes()] + kernel_code_paths()
+    paths += lesson_paths(lessons)
     if os.path.exists("/etc/ld.so.cache"):
         paths.append(Path("/etc/ld.so.cache"))
     return paths
@@ -240,10 +240,10 @@ class Identity:
     binds: tuple[str, ...] = ()
 
 
-def _plan(uid: int, gid: int) -> Identity | None:
+def _plan(uid: int, gid: int, lessons: tuple[Path, ...]) -> Identity | None:
     covers: list[str] = []
     binds: list[str] = []
-    for path in bound_paths():
+    for path in bound_paths(lessons):
         try:
             blocked = next(
                 (a for a in reversed(path.parents) if not _allowed(a, uid, gid, 1)), None
@@ -291,7 +291,7 @@ def _become(identity: Identity, nice: int) -> None:
 
 
 @cache
-def sandbox_identity() -> Identity | None:
+def sandbox_identity(lessons: tuple[Path, ...] = ()) -> Identity | None:
     """The host account the sandbox runs as when it is not the server's own, else None.
 
     As root, the zygote and every kernel run as `nobody`, so that nothing in the sandbox is
@@ -308,7 +308,7 @@ def sandbox_identity() -> Identity | None:
         uid, gid = entry.pw_uid, entry.pw_gid
     except KeyError:
         uid = gid = 65534
-    identity = _plan(uid, gid)
+    identity = _plan(uid, gid, lessons)
     problem = "a bound path is not readable by it"
     if identity is not None:
         try:
@@ -326,9 +326,10 @@ def sandbox_identity() -> Identity | None:
     return None
 
 
-def identity_arguments(nice: int = 0) -> dict[str, Any]:
-    """subprocess arguments that start a process as the sandbox identity, at `nice`."""
-    identity = sandbox_identity()
+def identity_arguments(nice: int = 0, lessons: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """subprocess arguments that start a process as the sandbox identity, at `nice`, able to
+    reach the bound `lessons` folders."""
+    identity = sandbox_identity(tuple(lessons))
     if identity is None:
         return {"preexec_fn": lambda: os.nice(nice)} if nice else {}
     return {"preexec_fn": lambda: _become(identity, nice)}
@@ -336,13 +337,6 @@ def identity_arguments(nice: int = 0) -> dict[str, Any]:
 
 #: Where host paths under /tmp appear in the sandbox: each kernel mounts its own private /tmp,
 #: which would hide the code and the venv of a server that lives under /tmp.
-RELOCATED = "/run/descent"
-
-
-def inside(path: str | Path) -> str:
-    """The path at which a bound host path appears inside the sandbox."""
-    text = str(path)
-    return RELOCATED + text if text == "/tmp" or text.startswith("/tmp/") else text
 
 
 def zygote_command(settings: Settings, layers: Layers, control_fd: int) -> list[str]:
@@ -367,7 +361,7 @@ def zygote_command(settings: Settings, layers: Layers, control_fd: int) -> list[
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     for prefix in python_prefixes():
         args += ["--ro-bind", prefix, inside(prefix)]
-    for path in kernel_code_paths():
+    for path in kernel_code_paths() + lesson_paths(settings.lessons_dir):
         args += ["--ro-bind", str(path), inside(path)]
     args += _gpu_binds(settings)
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]

@@ -70,10 +70,11 @@ class Zygote:
     async def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         cmd = zygote_command(self.settings, self.layers, theirs.fileno())
+        identity = identity_arguments(nice=5, lessons=self.settings.lessons_dir)
         self.proc = await asyncio.create_subprocess_exec(
             *cmd, pass_fds=(theirs.fileno(),), env=zygote_environment(),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE, **identity_arguments(nice=5),
+            stderr=asyncio.subprocess.PIPE, **identity,
         )  # fmt: skip
         theirs.close()
         self.control = ours

@@ -1,1 +1,2 @@
-"""The web process: pages, hashed static assets, health and catalogue endpoints, the WebSocket."""
+"""The web layer: pages, hashed static assets, health and catalogue endpoints, the lesson
+WebSocket, and the typed services and interfaces (`services`) that the app is built from."""

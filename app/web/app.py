@@ -1,4 +1,6 @@
-"""The application factory: `create_app(settings)` builds one server with its own state."""
+"""The web layer's part of the app: the FastAPI app over given services, with the pages, the
+lesson WebSocket, the error pages and a lifespan that starts the supervisor and the classroom.
+`app.server.create_app` builds the services and calls `build_app`."""
 
 from __future__ import annotations
 
@@ -8,19 +10,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.classroom.classroom import Classroom
-from app.config import ROOT, Settings
-from app.content.loader import load_catalogue
-from app.content.model import Catalogue
-from app.supervisor import Supervisor
+from app.config import ROOT
 from app.web import pages, socket
-from app.web.assets import REQUIRED, asset_url, check_assets
+from app.web.assets import asset_url
+from app.web.drain import Drain, DrainTraffic
 from app.web.errors import NotFound, PageError
+from app.web.services import Services
 
 log = logging.getLogger("descent")
 
@@ -36,12 +37,9 @@ def make_templates() -> Environment:
     return env
 
 
-def create_app(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
-    """Build the app; a broken lesson raises LessonError here, before the server listens."""
-    catalogue = catalogue or load_catalogue(settings.lessons_dir)
-    check_assets(REQUIRED)
-    supervisor = Supervisor(settings)
-    classroom = Classroom(settings, supervisor, catalogue)
+def build_app(services: Services) -> FastAPI:
+    """The app over `services`; its lifespan starts and stops the supervisor and the classroom."""
+    supervisor, classroom = services.supervisor, services.classroom
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,25 +48,39 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> FastAP
         elif not supervisor.layers.complete:
             log.warning("weak sandbox: missing %s", ", ".join(supervisor.layers.missing))
         await supervisor.start()
-        await classroom.start()
+        if classroom is not None:
+            await classroom.start()
         # Everything loaded at start lives as long as the server: keep it out of the collector's
         # full passes, which otherwise stall the event loop for tens of milliseconds.
         gc.collect()
         gc.freeze()
         yield
-        await classroom.stop()  # pending saves are written before the kernels go
+        if classroom is not None:
+            await classroom.stop()  # pending saves are written before the kernels go
         await supervisor.stop()
 
     app = FastAPI(title="Descent", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.settings = settings
-    app.state.catalogue = catalogue
-    app.state.supervisor = supervisor
-    app.state.templates = make_templates()
+    app.state.services = services
+    app.state.drain = drain = Drain()  # SIGTERM starts it (app/__main__.py)
+    # app/web/pages.py still reads these three from app.state; `services_of` is the typed way.
+    app.state.catalogue = services.catalogue
+    app.state.supervisor = services.supervisor
+    app.state.templates = services.templates
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(DrainTraffic, drain=drain)
     app.include_router(pages.router)
     app.include_router(socket.router)
-    app.state.classroom = classroom
-    classroom.install(app)  # its routes, cookie and timing middleware, template helpers
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # Said in words, without echoing the input back: it may be bytes that are not text.
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()[:5]
+        )
+        return JSONResponse(
+            {"detail": f"This request is not understood: {problems}"}, status_code=422
+        )
 
     @app.exception_handler(PageError)
     async def page_error(request: Request, exc: PageError) -> Response:
@@ -88,4 +100,4 @@ def create_app(settings: Settings, catalogue: Catalogue | None = None) -> FastAP
     return app
 
 
-__all__ = ["create_app"]
+__all__ = ["build_app", "make_templates"]

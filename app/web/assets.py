@@ -7,7 +7,9 @@ built from npm into `static/build/`, and plotly.js from the plotly package's own
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -70,7 +72,9 @@ def asset_url(name: str) -> str:
     return f"/assets/{digest(version_key(name))}/{name}"
 
 
-def serve_asset(hash_: str, name: str) -> Response:
+def serve_asset(hash_: str, name: str, accept_encoding: str = "") -> Response:
+    if "\x00" in name:  # no file has one; the file system refuses to look it up
+        raise HTTPException(404)
     path = resolve(name)
     if not path.is_file():
         raise HTTPException(404)
@@ -80,7 +84,15 @@ def serve_asset(hash_: str, name: str) -> Response:
     media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if path.suffix == ".js":
         media = "text/javascript"
-    return FileResponse(path, media_type=media, headers={"Cache-Control": IMMUTABLE})
+    headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
+    # The build leaves brotli and gzip copies beside its bundles: sent as they are.
+    accepted = {part.split(";")[0].strip() for part in accept_encoding.lower().split(",")}
+    for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+        packed = path.with_name(path.name + suffix)
+        if encoding in accepted and packed.is_file():
+            headers["Content-Encoding"] = encoding
+            return FileResponse(packed, media_type=media, headers=headers)
+    return FileResponse(path, media_type=media, headers=headers)
 
 
 def check_assets(names: list[str]) -> None:
@@ -88,8 +100,37 @@ def check_assets(names: list[str]) -> None:
         digest(name)
 
 
+#: Which partial plotly.js bundles the build makes, and which trace types each plot kind draws.
+PLOTLY_BUNDLES = STATIC / "src" / "plotly-bundles.json"
+FULL_PLOTLY = "vendor/plotly.min.js"
+
+
+@cache
+def plotly_spec() -> dict[str, dict[str, list[str]]]:
+    spec: dict[str, dict[str, list[str]]] = json.loads(PLOTLY_BUNDLES.read_text(encoding="utf-8"))
+    return spec
+
+
+def plotly_bundle(kinds: Iterable[str]) -> str:
+    """The asset name of the smallest plotly.js bundle that draws every one of `kinds` (plot
+    kinds, or trace types prefixed "trace:"); the full bundle for a kind it does not know."""
+    spec = plotly_spec()
+    need: set[str] = set()
+    for kind in kinds:
+        traces = [kind[6:]] if kind.startswith("trace:") else spec["kinds"].get(kind)
+        if traces is None:
+            return FULL_PLOTLY
+        need.update(traces)
+    for name, traces in spec["bundles"].items():
+        if need <= set(traces):
+            asset = f"build/plotly/plotly-{name}.js"
+            return asset if (STATIC / asset).is_file() else FULL_PLOTLY
+    return FULL_PLOTLY
+
+
 REQUIRED = [
     "vendor/plotly.min.js",
+    "build/plotly/plotly-2d.js",
     "build/editor.js",
     "build/math.js",
     "build/katex/katex.min.css",

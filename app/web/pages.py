@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from app.content.model import Catalogue
 from app.content.notebook import notebook_bytes
-from app.web.assets import serve_asset
+from app.web.assets import FULL_PLOTLY, plotly_bundle, serve_asset
+from app.web.drain import drain_of
 from app.web.errors import NotFound
 
 router = APIRouter()
@@ -44,7 +45,18 @@ async def lesson_page(request: Request, slug: str) -> HTMLResponse:
         "sliders": {name: {"min": s.min, "max": s.max} for name, s in lesson.sliders.items()},
         "plots": {pid: p.kind for pid, p in lesson.plots.items()},
     }
-    return render(request, "lesson.html", lesson=lesson, prev=prev, next=nxt, page_data=page_data)
+    # ?plotly=full loads the whole plotly.js instead (bench/bench_page.py compares the two).
+    full = request.query_params.get("plotly") == "full"
+    plotly_js = FULL_PLOTLY if full else plotly_bundle(p.kind for p in lesson.plots.values())
+    return render(
+        request,
+        "lesson.html",
+        lesson=lesson,
+        prev=prev,
+        next=nxt,
+        page_data=page_data,
+        plotly_js=plotly_js,
+    )
 
 
 class NotebookRequest(BaseModel):
@@ -68,10 +80,13 @@ async def export_notebook(request: Request, slug: str, body: NotebookRequest) ->
 
 @router.get("/healthz")
 async def healthz(request: Request) -> JSONResponse:
+    """200 while this replica takes learners; 503 `draining` once SIGTERM started its drain (the
+    balancer's and Kubernetes' readiness checks send new learners elsewhere)."""
     supervisor = request.app.state.supervisor
+    draining = drain_of(request).draining
     return JSONResponse(
         {
-            "status": "ok",
+            "status": "draining" if draining else "ok",
             "lessons": len(catalogue_of(request).lessons),
             "kernels": len(supervisor.live),
             "sandbox": "refused"
@@ -79,7 +94,8 @@ async def healthz(request: Request) -> JSONResponse:
             else ("strict" if supervisor.layers.complete else "weak"),
             "missing_layers": supervisor.layers.missing,
             "layer_problems": supervisor.layers.problems,
-        }
+        },
+        status_code=503 if draining else 200,
     )
 
 
@@ -105,5 +121,5 @@ async def api_lessons(request: Request) -> JSONResponse:
 
 
 @router.get("/assets/{hash_}/{name:path}")
-async def asset(hash_: str, name: str) -> Response:
-    return serve_asset(hash_, name)
+async def asset(request: Request, hash_: str, name: str) -> Response:
+    return serve_asset(hash_, name, request.headers.get("accept-encoding", ""))

@@ -17,6 +17,8 @@ export class Cells {
         parent: host,
         doc: spec.editable ? saved?.cells?.[id]?.code ?? this.saved(id) ?? spec.code : spec.code,
         readOnly: !spec.editable,
+        label: `Code cell ${id}, Python${spec.editable ? "" : ", read only"}`,
+        describedBy: spec.editable ? `keys-${id}` : undefined,
         onRun: () => onRun(id),
         onChange: (text) => {
           if (!spec.editable) return;

@@ -1,21 +1,25 @@
 // A lesson page: wires sliders, code cells, plots and exercises to the page's WebSocket.
 import { typeset } from "descent/math";
 import { LessonSocket } from "./socket.js";
-import { queuePatch, showFigure } from "./plots.js";
+import { missingTraces, queuePatch, refit, showFigure } from "./plots.js";
+import { noteReadouts, scheduleDescription, setupPlot } from "./describe.js";
+import { fmt } from "./format.js";
 import { Cells } from "./cells.js";
 import { AutoSave, loadSavedWork, resumeLink, showRoom } from "./savedwork.js";
+import { progressShown, showProgress } from "./progress.js";
+import { ConnectionBanner, RunTimers, markStale, markdown } from "./status.js";
+import { noteOpened, notePassed } from "./marks.js";
 
 const data = JSON.parse(document.getElementById("lesson-data").textContent);
 const $ = (sel) => document.querySelector(sel);
 let seq = 0;
-const state = { lastPatchSeq: 0, figures: 0, patches: 0 };
+const state = { lastPatchSeq: 0, figures: 0, patches: 0, missingTraces };
 window.descent = state;
 
-typeset(document.getElementById("lesson"));
-
+// Messages may hold Markdown (`code`, **bold**): shown rendered, never as raw marks.
 function pageMessage(text) {
   const p = $("#page-message");
-  p.textContent = text || "";
+  p.innerHTML = markdown(text || "");
   p.hidden = !text;
 }
 
@@ -25,8 +29,48 @@ function setBadge(sel, text, cls) {
   el.className = `badge ${cls || ""}`;
 }
 
+// The socket opens at once, while the saved work loads and the page is set up: messages wait
+// until the page is ready, and the kernel gets the page's code only then.
+performance.mark("descent-js-start");
+let ready = false;
+let opened = false;
+const early = [];
+const banner = new ConnectionBanner($("#connection-banner"));
+const timers = new RunTimers(() => socket.send({ type: "interrupt" }));
+const scheme = location.protocol === "https:" ? "wss" : "ws";
+const socket = new LessonSocket(`${scheme}://${location.host}/ws/lessons/${data.slug}`, {
+  onMessage: (msg) => (ready ? handlers[msg.type]?.(msg) : early.push(msg)),
+  onOpen: () => {
+    performance.mark("descent-socket-open");
+    opened = true;
+    if (ready) sendOpen();
+  },
+  onState: (s, code, reason) => {
+    document.body.dataset.connection = s;
+    banner.onState(s);
+    if (s === "open") setBadge("#connection", "Connected", "ok");
+    else if (s === "lost" && reason && (code === 1008 || code === 1013)) {
+      // Refused by the server (another site's page, no cookie, the room's kernel cap): say why.
+      setBadge("#connection", "Not connected", "dead");
+      pageMessage(reason);
+    } else if (s === "lost") {
+      setBadge("#connection", "Connection lost, reconnecting…", "dead");
+      timers.stopAll();
+    } else setBadge("#connection", "Connecting…", "starting");
+  },
+});
+
+// A fresh connection means a fresh kernel: send the page's code and current slider values.
+function sendOpen() {
+  socket.send({ type: "open", cells: cells.all() });
+  const values = {};
+  for (const input of document.querySelectorAll("input[data-slider]")) values[input.dataset.slider] = Number(input.value);
+  if (Object.keys(values).length) socket.send({ type: "slide", values, seq: ++seq });
+}
+
 // The learner's saved code comes first, so the kernel runs what the editors show.
 const saved = await loadSavedWork(data.slug);
+performance.mark("descent-saved-work");
 const cells = new Cells(data.slug, data.cells, { onRun: run, saved, autosave: new AutoSave(data.slug, saved) });
 showRoom(saved);
 resumeLink();
@@ -34,6 +78,7 @@ resumeLink();
 function run(cell) {
   const out = document.querySelector(`[data-output="${cell}"]`);
   if (out) { out.textContent = "Running…"; out.dataset.ok = ""; }
+  timers.start(cell);
   socket.send({ type: "run", cell, code: cells.code(cell), seq: ++seq });
 }
 
@@ -51,20 +96,42 @@ for (const input of document.querySelectorAll("input[data-slider]")) {
 }
 
 function plotDiv(id) { return document.getElementById(`plot-${id}`); }
+for (const div of document.querySelectorAll("[data-plot]")) setupPlot(div);
+// Boxes that scroll (wide math, long output) take the focus, so keys can scroll them.
+function scrollersFocusable() {
+  for (const el of document.querySelectorAll(".katex-display, .cell-output pre")) {
+    const scrolls = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+    if (scrolls) el.tabIndex = 0;
+    else el.removeAttribute("tabindex");
+  }
+}
+scrollersFocusable();
+let resizing = null;
+window.addEventListener("resize", () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(() => {
+    for (const div of document.querySelectorAll("[data-plot]")) refit(div);
+    scrollersFocusable();
+  }, 150);
+});
 
 function showReadouts(plot, readouts) {
   const box = document.querySelector(`[data-readouts="${plot}"]`);
   if (!box || !readouts) return;
-  box.textContent = Object.entries(readouts)
-    .map(([k, v]) => `${k} = ${Number.isInteger(v) ? v : Number(v).toPrecision(5)}`).join("   ·   ");
+  noteReadouts(plot, readouts);
+  box.textContent = Object.entries(readouts).map(([k, v]) => `${k} = ${fmt(v)}`).join("   ·   ");
 }
 
 function plotError(plot, text) {
   const p = document.querySelector(`[data-plot-error="${plot}"]`);
   if (!p) return;
-  p.textContent = text || "";
+  // A traceback stays as written; a sentence with `code` in it is rendered.
+  const traceback = /Traceback|\n\s+File |\bline \d+/.test(text || "");
+  if (traceback) p.textContent = text || "";
+  else p.innerHTML = markdown(text || "");
+  p.classList.toggle("sentence", !traceback);
   p.hidden = !text;
-  plotDiv(plot)?.classList.toggle("stale", Boolean(text));
+  markStale(plotDiv(plot), Boolean(text));
 }
 
 const handlers = {
@@ -77,13 +144,16 @@ const handlers = {
                      dead: "Kernel stopped", full: "Server full", refused: "Code refused" };
     setBadge("#kernel-status", labels[msg.state] || msg.state, msg.state);
     document.body.dataset.kernel = msg.state;
+    if (["dead", "full", "refused", "starting"].includes(msg.state)) timers.stopAll();
     if (msg.message && ["dead", "full", "refused"].includes(msg.state)) pageMessage(msg.message);
   },
   figure(msg) {
+    if (!state.figures) performance.mark("descent-first-figure-received");
     plotError(msg.plot, "");
     state.figures += 1;
     showFigure(plotDiv(msg.plot), msg.figure);
     showReadouts(msg.plot, msg.readouts);
+    scheduleDescription(plotDiv(msg.plot));
   },
   patch(msg) {
     plotError(msg.plot, "");
@@ -91,16 +161,23 @@ const handlers = {
     state.lastPatchSeq = Math.max(state.lastPatchSeq, msg.seq);
     queuePatch(plotDiv(msg.plot), msg.patch);
     showReadouts(msg.plot, msg.readouts);
+    scheduleDescription(plotDiv(msg.plot));
   },
   plot_error(msg) { plotError(msg.plot, msg.message); },
-  output(msg) { progressShown.delete(msg.cell); cells.showOutput(msg); },
+  output(msg) {
+    progressShown.delete(msg.cell);
+    timers.stop(msg.cell);
+    cells.showOutput(msg);
+    scrollersFocusable();
+  },
   progress(msg) { showProgress(msg); },
   check_result(msg) {
     const v = document.querySelector(`[data-verdict="${msg.exercise}"]`);
-    v.innerHTML = withCode(msg.message);
+    v.innerHTML = markdown(msg.message);
     v.dataset.passed = String(msg.passed);
     document.querySelector(`[data-exercise="${msg.exercise}"]`).classList.toggle("done", msg.passed);
     if (!msg.passed) revealHint(msg.exercise);
+    else notePassed(data.slug, msg.exercise);
   },
   error(msg) { pageMessage(msg.message); },
   train_state(msg) {
@@ -108,52 +185,10 @@ const handlers = {
     if (!box) return;
     box.dataset.playing = String(msg.playing);
     box.querySelector('[data-train-action="play"]').textContent = msg.playing ? "Pause" : "Play";
+    scheduleDescription(plotDiv(msg.plot));
   },
   pong() {},
 };
-
-// Check messages are plain text in which `backticks` mark code.
-function withCode(text) {
-  const esc = text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-  return esc.replace(/`([^`]+)`/g, "<code>$1</code>");
-}
-
-// Long work in a cell calls progress(done, total): a bar, the count and the time left.
-const progressShown = new Map();
-function showProgress(msg) {
-  // A cell's progress shows in its output; a plot's (a slow landscape) under the plot.
-  const box = document.querySelector(`[data-output="${msg.cell}"]`)
-    || document.querySelector(`[data-readouts="${msg.cell}"]`);
-  if (!box) return;
-  const now = performance.now();
-  let state = progressShown.get(msg.cell);
-  if (!state || msg.done < state.done) {
-    state = { start: now, done: msg.done, first: msg.done };
-    progressShown.set(msg.cell, state);
-    box.textContent = "";
-    const bar = document.createElement("progress");
-    const text = document.createElement("span");
-    text.className = "progress-text";
-    box.append(bar, text);
-  }
-  state.done = msg.done;
-  const bar = box.querySelector("progress");
-  const text = box.querySelector(".progress-text");
-  if (!bar || !text) return;
-  let words = msg.label ? `${msg.label}: ` : "";
-  if (msg.total > 0) {
-    bar.max = msg.total;
-    bar.value = msg.done;
-    const n = (v) => (Number.isInteger(v) ? v : Math.round(v));
-    words += `${n(msg.done)} of ${n(msg.total)}`;
-    const rate = (msg.done - state.first) / ((now - state.start) / 1000);
-    if (rate > 0 && msg.done < msg.total) words += `, about ${Math.ceil((msg.total - msg.done) / rate)} s left`;
-  } else {
-    bar.removeAttribute("value");
-    words += `${msg.done}`;
-  }
-  text.textContent = ` ${words} (press Stop to end it)`;
-}
 
 function revealHint(id) {
   const next = document.querySelector(`[data-hints="${id}"] li[hidden]`);
@@ -202,27 +237,14 @@ $("#export").addEventListener("click", async () => {
   a.remove();
   URL.revokeObjectURL(url);
 });
-$("#restart").addEventListener("click", () => socket.send({ type: "restart" }));
-$("#interrupt").addEventListener("click", () => socket.send({ type: "interrupt" }));
+$("#restart")?.addEventListener("click", () => socket.send({ type: "restart" }));
+$("#interrupt")?.addEventListener("click", () => socket.send({ type: "interrupt" }));
 
-const scheme = location.protocol === "https:" ? "wss" : "ws";
-const socket = new LessonSocket(`${scheme}://${location.host}/ws/lessons/${data.slug}`, {
-  onMessage: (msg) => handlers[msg.type]?.(msg),
-  onOpen: () => {
-    // A fresh connection means a fresh kernel: send the page's code and current slider values.
-    socket.send({ type: "open", cells: cells.all() });
-    const values = {};
-    for (const input of document.querySelectorAll("input[data-slider]")) values[input.dataset.slider] = Number(input.value);
-    if (Object.keys(values).length) socket.send({ type: "slide", values, seq: ++seq });
-  },
-  onState: (s, code, reason) => {
-    document.body.dataset.connection = s;
-    if (s === "open") setBadge("#connection", "Connected", "ok");
-    else if (s === "lost" && reason && (code === 1008 || code === 1013)) {
-      // Refused by the server (another site's page, no cookie, the room's kernel cap): say why.
-      setBadge("#connection", "Not connected", "dead");
-      pageMessage(reason);
-    } else if (s === "lost") setBadge("#connection", "Connection lost, reconnecting…", "dead");
-    else setBadge("#connection", "Connecting…", "starting");
-  },
-});
+// Ready: what arrived meanwhile is handled, the kernel gets the code, and the math is typeset
+// while the kernel works.
+ready = true;
+noteOpened(data.slug, $("#lesson-title")?.textContent || data.slug);
+for (const msg of early.splice(0)) handlers[msg.type]?.(msg);
+if (opened) sendOpen();
+typeset(document.getElementById("lesson"));
+scrollersFocusable();

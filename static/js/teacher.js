@@ -11,7 +11,11 @@ const lesson = room.dataset.lesson;
 const div = document.getElementById("class-landscape");
 const caption = document.getElementById("landscape-caption");
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
-const state = { updates: 0, points: [], seq: 0, surface: null, names: {}, drawn: false };
+const state = { updates: 0, points: [], seq: 0, surface: null, names: {}, titles: {}, drawn: false, showNames: false };
+// Learners' names are text: plotly's labels read a little HTML, so its marks are escaped.
+const plotlyText = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+// Dots told apart: a colour-blind-safe palette, cycled, and names shown on request.
+const PALETTE = ["#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442"];
 window.descentTeacher = state;
 let pending = null;
 
@@ -34,13 +38,28 @@ function drawSurface(surface) {
   traces.push({
     type: "scatter", mode: "markers", x: [], y: [], text: [], name: "learners",
     hovertemplate: "%{text}<br>w = %{x:.3f}<br>b = %{y:.3f}<extra></extra>",
-    marker: { size: 12, color: "#e4572e", opacity: 0.85, line: { color: "#fff", width: 1.5 } },
+    marker: { size: 12, color: [], opacity: 0.9, line: { color: "#fff", width: 1.5 } },
+    textposition: "top center",
+    textfont: { color: "#1d2230", size: 12 },
   });
-  window.Plotly.newPlot(div, traces, layoutFor(surface), { responsive: true, displaylogo: false });
+  window.Plotly.newPlot(div, traces, layoutFor(surface), {
+    responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud", "sendChartToCloud"],
+  }).then(() => { for (const b of div.querySelectorAll(".modebar-btn")) b.tabIndex = -1; });
   state.drawn = true;
   if (state.points.length) schedule(state.points);
   caption.textContent = surface.note || captionText();
 }
+
+function colourIndex(id) {
+  const ids = Object.keys(state.names).sort();
+  const i = ids.indexOf(String(id));
+  return (i < 0 ? 0 : i) % PALETTE.length;
+}
+
+document.getElementById("show-names")?.addEventListener("change", (ev) => {
+  state.showNames = ev.target.checked;
+  if (state.points.length) schedule(state.points);
+});
 
 function captionText() {
   const n = state.points.length;
@@ -62,7 +81,9 @@ function drawPoints() {
   window.Plotly.restyle(div, {
     x: [points.map((p) => p[1])],
     y: [points.map((p) => p[2])],
-    text: [points.map((p) => state.names[p[0]] || "learner")],
+    text: [points.map((p) => plotlyText(state.names[p[0]] || "learner"))],
+    "marker.color": [points.map((p) => PALETTE[colourIndex(p[0])])],
+    mode: state.showNames ? "markers+text" : "markers",
   }, [trace]);
   div.dataset.points = String(points.length);
   caption.textContent = state.surface?.note || captionText();
@@ -119,21 +140,26 @@ function renderRoster(data) {
   const tbody = document.querySelector("#roster tbody");
   if (!tbody) return;
   state.names = Object.fromEntries(data.learners.map((l) => [l.id, l.name]));
+  state.titles = Object.fromEntries(data.lessons.map((l) => [l.slug, l.title]));
   tbody.replaceChildren();
   for (const l of data.learners) {
     const tr = el("tr", { "data-learner": l.id });
-    const th = el("th", { scope: "row" });
+    const th = el("th", { scope: "row", class: "name-col" });
     th.append(el("a", { href: `/teacher/rooms/${roomId}/learners/${l.id}` }, l.name));
     tr.append(th);
     const online = el("td", { class: "online" });
-    if (l.online) { online.append(el("span", { class: "dot on" }), document.createTextNode(l.online)); }
+    if (l.online) {
+      online.append(el("span", { class: "dot on", "aria-hidden": "true" }), document.createTextNode(state.titles[l.online] || l.online));
+    }
     else online.append(el("span", { class: "muted" }, "offline"));
     tr.append(online, el("td", { class: "num" }, String(l.passed)));
     for (const lesson of data.lessons) {
       const lr = l.lessons[lesson.slug];
       const td = el("td", { class: `progress-cell${lr.opened ? " opened" : ""}`, title: `${lesson.title}${lr.opened ? `: ${lr.runs} runs` : ""}` });
-      for (const [ex, st] of Object.entries(lr.exercises)) td.append(el("span", { class: `ex ${st}`, title: `${ex}: ${st}` }));
-      if (!Object.keys(lr.exercises).length && lr.opened) td.append(el("span", { class: "seen" }, "·"));
+      for (const [ex, st] of Object.entries(lr.exercises)) {
+        td.append(el("span", { class: `ex ${st}`, title: `${ex}: ${st}`, role: "img", "aria-label": `${ex}: ${st}` }));
+      }
+      if (!Object.keys(lr.exercises).length && lr.opened) td.append(el("span", { class: "seen", role: "img", "aria-label": "opened" }, "·"));
       tr.append(td);
     }
     const actions = el("td", { class: "actions" });

@@ -24,12 +24,41 @@ import {
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 import {
   bracketMatching,
-  defaultHighlightStyle,
+  HighlightStyle,
   indentOnInput,
   indentUnit,
   syntaxHighlighting,
 } from "@codemirror/language";
+import { tags } from "@lezer/highlight";
 import { python } from "@codemirror/lang-python";
+
+// CodeMirror's default colours, darkened where they missed 4.5:1 contrast (WCAG AA) on the
+// editor's white, its active line and the read-only cells' grey.
+const highlightStyle = HighlightStyle.define([
+  { tag: tags.meta, color: "#404740" },
+  { tag: tags.link, textDecoration: "underline" },
+  { tag: tags.heading, textDecoration: "underline", fontWeight: "bold" },
+  { tag: tags.emphasis, fontStyle: "italic" },
+  { tag: tags.strong, fontWeight: "bold" },
+  { tag: tags.strikethrough, textDecoration: "line-through" },
+  { tag: tags.keyword, color: "#708" },
+  { tag: [tags.atom, tags.bool, tags.url, tags.contentSeparator, tags.labelName], color: "#219" },
+  { tag: [tags.literal, tags.inserted], color: "#164" },
+  { tag: [tags.string, tags.deleted], color: "#a11" },
+  { tag: [tags.regexp, tags.escape, tags.special(tags.string)], color: "#b32d00" },
+  { tag: tags.definition(tags.variableName), color: "#00f" },
+  { tag: tags.local(tags.variableName), color: "#30a" },
+  { tag: [tags.typeName, tags.namespace], color: "#007a4d" },
+  { tag: tags.className, color: "#167" },
+  { tag: [tags.special(tags.variableName), tags.macroName], color: "#256" },
+  { tag: tags.definition(tags.propertyName), color: "#00c" },
+  { tag: tags.comment, color: "#940" },
+  { tag: tags.invalid, color: "#c00000" },
+]);
+
+// How long Tab keeps moving focus after keyboard focus lands in the editor: until the learner
+// presses any other key (then Tab indents, and Escape then Tab leaves), or ten minutes.
+const TAB_PASSES_MS = 10 * 60 * 1000;
 
 const MONO_FONT =
   'ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace';
@@ -69,7 +98,7 @@ const lightTheme = EditorView.theme(
     },
     ".cm-gutters": {
       backgroundColor: "#f6f8fa",
-      color: "#8c959f",
+      color: "#5f6874",
       borderRight: "1px solid #e6e9ed",
       borderTopLeftRadius: "6px",
       borderBottomLeftRadius: "6px",
@@ -82,7 +111,7 @@ const lightTheme = EditorView.theme(
     },
     ".cm-activeLineGutter": {
       backgroundColor: "#eaeef2",
-      color: "#57606a",
+      color: "#3d444d",
     },
     "&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground, .cm-content ::selection":
       {
@@ -108,9 +137,13 @@ const lightTheme = EditorView.theme(
  * @param {boolean} [options.readOnly=false]  non-editable display
  * @param {() => void} [options.onRun]        called on Shift-Enter
  * @param {(text: string) => void} [options.onChange]  called after each document change
+ * @param {string} [options.label]   accessible name of the editor ("Code cell model, Python")
+ * @param {string} [options.describedBy]  id of the element that says how to leave the editor
  * @returns {{ view: EditorView, getValue(): string, setValue(text: string): void, focus(): void }}
  */
-export function createEditor({ parent, doc = "", readOnly = false, onRun, onChange } = {}) {
+export function createEditor({
+  parent, doc = "", readOnly = false, onRun, onChange, label = "Python code", describedBy,
+} = {}) {
   if (!parent) throw new Error("createEditor: `parent` element is required");
 
   const extensions = [
@@ -126,6 +159,14 @@ export function createEditor({ parent, doc = "", readOnly = false, onRun, onChan
           },
           preventDefault: true,
         },
+        {
+          key: "Mod-Enter",
+          run: () => {
+            if (typeof onRun === "function") onRun();
+            return true;
+          },
+          preventDefault: true,
+        },
       ]),
     ),
     lineNumbers(),
@@ -133,9 +174,16 @@ export function createEditor({ parent, doc = "", readOnly = false, onRun, onChan
     history(),
     drawSelection(),
     indentOnInput(),
-    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    syntaxHighlighting(highlightStyle, { fallback: true }),
     bracketMatching(),
+    // Tab indents only once the learner works in the editor: keyboard focus passes through it
+    // (see below), Escape then Tab leaves it, and Ctrl+] / Ctrl+[ indent without Tab.
     keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+    EditorView.contentAttributes.of({
+      tabindex: "0", // a focusable scroller, as axe-core asks (contenteditable alone is not enough)
+      "aria-label": label,
+      ...(describedBy ? { "aria-describedby": describedBy } : {}),
+    }),
     python(),
     indentUnit.of("    "),
     EditorState.tabSize.of(4),
@@ -143,7 +191,12 @@ export function createEditor({ parent, doc = "", readOnly = false, onRun, onChan
   ];
 
   if (readOnly) {
-    extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false));
+    // Still focusable, so keyboard users can scroll and read it (and screen readers reach it).
+    extensions.push(
+      EditorState.readOnly.of(true),
+      EditorView.editable.of(false),
+      EditorView.contentAttributes.of({ "aria-readonly": "true" }),
+    );
   } else {
     extensions.push(highlightActiveLine(), highlightActiveLineGutter());
   }
@@ -159,6 +212,14 @@ export function createEditor({ parent, doc = "", readOnly = false, onRun, onChan
   const view = new EditorView({
     state: EditorState.create({ doc: String(doc ?? ""), extensions }),
     parent,
+  });
+
+  // Focus that arrives by keyboard (Tab from the page) must not turn the next Tab into an
+  // indent: a learner tabbing through the lesson passes through the editor untouched.
+  let pointerAt = -Infinity;
+  view.dom.addEventListener("pointerdown", () => { pointerAt = Date.now(); });
+  view.contentDOM.addEventListener("focus", () => {
+    if (Date.now() - pointerAt > 1000) view.setTabFocusMode(TAB_PASSES_MS);
   });
 
   return {

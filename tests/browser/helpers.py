@@ -295,3 +295,7 @@ def with_solution(code: str, solution: str) -> str:
 
 def isclose(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-9) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+TEACHER_PASSWORD = "correct horse battery"
+"""The teacher's password on the `teacher_server` fixture's server."""

@@ -4,19 +4,15 @@ data, and check the figure moved by exactly the right amount."""
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import struct
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from live_server import ROOT, LiveServer, start_server
+from live_server import LiveServer, start_server
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOT = ROOT / "docs" / "screenshot-the-line.png"
 
 # Plot data as plain lists (plotly keeps typed arrays and arrays of rows; both are copied).
 READ_PLOT = """sel => {
@@ -264,7 +260,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_screenshot_of_the_line_lesson(page: Any, server: LiveServer, tmp_path: Path) -> None:
-    """Set DESCENT_UPDATE_SCREENSHOT=1 to refresh the README's screenshot from this test."""
+    """The screenshot goes to the test's own folder; `make screenshots` refreshes the README's."""
     sel = open_lesson(page, server, "the-line", "line")
     press(page, "w", "ArrowRight", 5)
     press(page, "b", "ArrowRight", 20)
@@ -276,5 +272,3 @@ def test_screenshot_of_the_line_lesson(page: Any, server: LiveServer, tmp_path: 
     shot = tmp_path / "the-line.png"
     page.screenshot(path=str(shot), animations="disabled")
     assert png_size(shot) == (1100, 900)
-    if os.environ.get("DESCENT_UPDATE_SCREENSHOT"):
-        shutil.copyfile(shot, SCREENSHOT)

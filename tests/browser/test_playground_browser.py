@@ -404,7 +404,9 @@ def test_a11_a_broken_gradient_shows_a_message_and_the_plot_recovers(
     replace_code(page, "gradient", 'def gradient(w, b):\n    return "uphill"')
     assert run_cell(page, "gradient")[0]
     message = wait_for_plot_error(page, "landscape")
-    assert message == "`gradient` returned str, expected a number."
+    # Rendered, not raw Markdown: the function's name is set as code.
+    assert message == "gradient returned str, expected a number."
+    assert page.inner_text("[data-plot-error='landscape'] code") == "gradient"
     assert "stale" in str(page.get_attribute("#plot-landscape", "class"))
     passed, verdict = check_exercise(page, "write-gradient")
     assert not passed and verdict

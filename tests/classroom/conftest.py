@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from live_server import ROOT, LiveServer, free_port, start_server
 
 from app.config import Settings
-from app.web.app import create_app
-from classroom.kit import PASSWORD, Browser
+from app.server import create_app
+from classroom.kit import PASSWORD, Browser, classroom_of
 from classroom.postgres import Cluster, binaries, cluster
 
 
@@ -49,6 +49,10 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+#: The cookie key of the tests' PostgreSQL servers (DESCENT_SECRET_KEY must be set there).
+SHARED_KEY = "tests-shared-cookie-key-0123456789abcdef"
+
+
 def classroom_settings(data_dir: Path, database_url: str, **extra: object) -> Settings:
     values: dict[str, object] = {
         "host": "127.0.0.1",
@@ -59,6 +63,8 @@ def classroom_settings(data_dir: Path, database_url: str, **extra: object) -> Se
         "database_url": database_url,
         "teacher_password": PASSWORD,
     }
+    if database_url:  # PostgreSQL: replicas share the key, so it must be given
+        values["secret_key"] = SHARED_KEY
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -67,9 +73,9 @@ def classroom_settings(data_dir: Path, database_url: str, **extra: object) -> Se
 async def app(tmp_path: Path, database_url: str) -> AsyncIterator[FastAPI]:
     """An app in process with its classroom started (no kernels: the lifespan is not run)."""
     built = create_app(classroom_settings(tmp_path / "data", database_url))
-    await built.state.classroom.start()
+    await classroom_of(built).start()
     yield built
-    await built.state.classroom.stop()
+    await classroom_of(built).stop()
 
 
 @pytest.fixture

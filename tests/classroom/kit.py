@@ -8,9 +8,19 @@ import re
 import httpx
 from fastapi import FastAPI
 
+from app.classroom.classroom import Classroom
+from app.web.services import Services
+
 PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def classroom_of(app: FastAPI) -> Classroom:
+    """The classroom plugged into an app built by create_app."""
+    services = app.state.services
+    assert isinstance(services, Services) and isinstance(services.classroom, Classroom)
+    return services.classroom
 
 
 class Browser:

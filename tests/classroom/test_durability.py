@@ -4,12 +4,15 @@ save is committed before it is answered. On SQLite and PostgreSQL, with the real
 from __future__ import annotations
 
 import json
+import os
 import signal
 import urllib.request
 from pathlib import Path
 
 from live_server import LiveServer, free_port, start_server
+from sqlalchemy import text
 
+from app.classroom.db import Database
 from classroom.kit import PASSWORD
 
 LESSON = "the-loss-landscape"
@@ -45,7 +48,11 @@ class Page:
 
 
 def test_saved_work_survives_kill_9_and_a_restart(tmp_path: Path, database_url: str) -> None:
-    env = {"DESCENT_DATABASE_URL": database_url} if database_url else {}
+    env = (
+        {"DESCENT_DATABASE_URL": database_url, "DESCENT_SECRET_KEY": "k" * 32}
+        if database_url
+        else {}
+    )
     port = free_port()
     log = tmp_path / "server.log"
     server = start_server(log, port=port, env=env)
@@ -114,3 +121,26 @@ async def test_progress_still_pending_is_written_when_the_server_stops(tmp_path:
         again.stop()
         teacher.close()
         ada.close()
+
+
+def test_the_sqlite_files_are_private_and_synced_at_every_commit(tmp_path: Path) -> None:
+    """The database and its journal are readable by the server's user only, even under a lax
+    umask, and every commit is synced (synchronous=FULL): a save survives a power cut."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "data" / "descent.sqlite3"
+        db = Database(f"sqlite:///{path}")
+        with db.session() as session:
+            mode = session.execute(text("PRAGMA synchronous")).scalar()
+            session.execute(text("CREATE TABLE IF NOT EXISTS probe (x INTEGER)"))
+            session.execute(text("INSERT INTO probe VALUES (1)"))
+            session.commit()
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+        modes = {p.name: oct(p.stat().st_mode & 0o777) for p in files if p.exists()}
+        db.close()
+    finally:
+        os.umask(old)
+    assert mode == 2  # FULL
+    assert modes[path.name] == "0o600" and len(modes) >= 2, modes
+    assert set(modes.values()) == {"0o600"}, modes
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"

@@ -69,3 +69,49 @@ async def test_all_points_come_in_one_throttled_message(classroom_server: LiveSe
     teacher.close()
     for b in learners:
         b.close()
+
+
+async def test_a_removed_learner_leaves_at_once_and_frees_their_place(
+    classroom_server: LiveServer,
+) -> None:
+    """Removed while their page is open: their dot goes, a later slider move does not bring it
+    back, and their place under the room's kernel cap (2 here) is free for another learner."""
+    teacher = sign_in(classroom_server)
+    room, code = new_room(teacher, lesson="the-line")
+    view = await teacher.socket(f"/ws/teacher/rooms/{room}", origin=classroom_server.url)
+    ada, bob = join(classroom_server, code, "Ada"), join(classroom_server, code, "Bob")
+    sockets = [await ada.socket(), await bob.socket()]
+    for ws in sockets:
+        await ws.send(json.dumps({"type": "open", "cells": {}}))
+        await until(ws, idle)
+    ada_id = ada.http.cookies["descent_learner"].split(".")[0]
+    await sockets[0].send(json.dumps({"type": "slide", "values": {"w": 1.5}, "seq": 1}))
+
+    def with_ada(msg: dict[str, object]) -> bool:
+        points = msg.get("points")
+        return isinstance(points, list) and any(p[0] == ada_id for p in points)
+
+    await until(view, lambda m: m["type"] == "points" and with_ada(m))
+    teacher.page(f"/teacher/rooms/{room}")
+    assert teacher.form(f"/teacher/rooms/{room}/learners/{ada_id}/remove").status_code == 303
+    await sockets[0].send(json.dumps({"type": "slide", "values": {"w": 2.5}, "seq": 2}))
+    await sockets[1].send(json.dumps({"type": "slide", "values": {"w": -1.0}, "seq": 1}))
+    await asyncio.sleep(1.0)
+    latest: dict[str, object] = {}
+    while True:
+        try:
+            msg = await receive(view, timeout=0.5)
+        except TimeoutError:
+            break
+        if msg["type"] == "points":
+            latest = msg
+    assert latest and not with_ada(latest), latest
+    # Ada's page is still open, yet a third learner gets a kernel under the cap of 2.
+    cy = join(classroom_server, code, "Cy")
+    third = await cy.socket()
+    await third.send(json.dumps({"type": "ping", "seq": 1}))
+    await until(third, lambda m: m["type"] == "pong", timeout=10)
+    for ws in [*sockets, third, view]:
+        await ws.close()
+    for b in (teacher, ada, bob, cy):
+        b.close()

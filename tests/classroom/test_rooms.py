@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
 
 from app.classroom.work import Checked, Opened, Ran
-from classroom.kit import PASSWORD, Browser, new_browser, room_with_learner, teacher
+from classroom.kit import (
+    PASSWORD,
+    Browser,
+    classroom_of,
+    new_browser,
+    room_with_learner,
+    teacher,
+)
 
 TEACHER_GETS = [
     "/teacher",
@@ -162,7 +170,7 @@ async def test_progress_is_exported_as_csv_with_names_made_safe(
     t, ada, room, code = await room_with_learner(app, browsers, name="=HYPERLINK(1)")
     bob = await new_browser(app, browsers, "/join")
     await bob.form("/join", code=code, name="Bob")
-    writer = app.state.classroom.writer
+    writer = classroom_of(app).writer
     me = learner_id(ada)
     for event in (
         Opened(me, "the-loss-landscape"),
@@ -187,6 +195,9 @@ async def test_progress_is_exported_as_csv_with_names_made_safe(
     assert ada_row["the-loss-landscape/grid-search"] == "passed (2 tries)"
     assert ada_row["exercises passed"] == "1"
     assert by_name["Bob"]["the-loss-landscape/grid-search"] == "none"
+    joined = datetime.fromisoformat(ada_row["joined (UTC)"])  # the time carries its zone
+    assert joined.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - joined) < timedelta(minutes=5)
 
 
 async def test_first_run_setup_needs_the_code_from_the_log(
@@ -194,12 +205,12 @@ async def test_first_run_setup_needs_the_code_from_the_log(
 ) -> None:
     from pathlib import Path
 
-    from app.web.app import create_app
+    from app.server import create_app
     from classroom.conftest import classroom_settings
 
     assert isinstance(tmp_path, Path)
     fresh = create_app(classroom_settings(tmp_path / "fresh", database_url, teacher_password=""))
-    classroom = fresh.state.classroom
+    classroom = classroom_of(fresh)
     await classroom.start()
     browsers: list[Browser] = []
     try:

@@ -12,9 +12,7 @@ from app.engine.optimizers import (
     Adam,
     Momentum,
     Optimizer,
-    RMSprop,
     descend,
-    make_optimizer,
 )
 
 Loss = Callable[[Any, Any], Any]
@@ -59,14 +57,6 @@ def test_momentum_matches_torch_sgd_with_momentum_for_twenty_steps(
     )
 
 
-def test_rmsprop_matches_torch_rmsprop_for_twenty_steps(loss: Loss, gradient: Gradient) -> None:
-    np.testing.assert_allclose(
-        ours_path(RMSprop(lr=0.05, alpha=0.9, eps=1e-6), gradient),
-        torch_path(lambda p: torch.optim.RMSprop(p, lr=0.05, alpha=0.9, eps=1e-6), loss),
-        rtol=1e-12,
-    )
-
-
 def test_adam_matches_torch_adam_for_twenty_steps(loss: Loss, gradient: Gradient) -> None:
     np.testing.assert_allclose(
         ours_path(Adam(lr=0.1, betas=(0.8, 0.99)), gradient),
@@ -88,18 +78,6 @@ def test_reset_makes_an_optimizer_behave_as_new() -> None:
     optimizer.step(first, grad)
     optimizer.reset()
     np.testing.assert_array_equal(optimizer.step(params, grad), first)
-
-
-def test_make_optimizer_builds_each_optimizer_by_name() -> None:
-    assert isinstance(make_optimizer("sgd", lr=0.1), SGD)
-    assert repr(make_optimizer("momentum", lr=0.1, beta=0.5)) == "Momentum(lr=0.1, beta=0.5)"
-    assert isinstance(make_optimizer("rmsprop", lr=0.1), RMSprop)
-    assert isinstance(make_optimizer("adam", lr=0.1), Adam)
-
-
-def test_make_optimizer_refuses_an_unknown_name_and_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="sgd, momentum, rmsprop, adam"):
-        make_optimizer("adagrad", lr=0.1)
 
 
 def test_repr_shows_the_settings_and_not_the_state() -> None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 
-from app.engine.schedules import exponential_decay, inverse_time_decay, schedule, step_decay
+from app.engine.schedules import exponential_decay, inverse_time_decay, step_decay
 
 
 def test_step_decay_halves_the_rate_every_k_epochs() -> None:
@@ -24,15 +25,41 @@ def test_inverse_time_decay_follows_lr0_over_one_plus_kt() -> None:
     assert lr(4) == pytest.approx(0.1 / 3)
 
 
-def test_schedule_builds_a_schedule_by_name() -> None:
-    assert schedule("step_decay", lr0=1.0, every=2)(4) == 0.25
-
-
-def test_unknown_schedule_name_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="exponential_decay, inverse_time_decay, step_decay"):
-        schedule("cosine", lr0=1.0)
-
-
 def test_negative_epoch_is_refused() -> None:
     with pytest.raises(ValueError, match="epoch"):
         exponential_decay(0.1, 0.3)(-1)
+
+
+def torch_rates(make: object, epochs: int = 30) -> list[float]:
+    """The rate torch.optim.lr_scheduler gives at each epoch, starting from lr = 0.1."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = make(optimizer)  # type: ignore[operator]
+    rates = []
+    for _ in range(epochs):
+        rates.append(scheduler.get_last_lr()[0])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (
+            step_decay(0.1, drop=0.5, every=4),
+            lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=4, gamma=0.5),
+        ),
+        (
+            exponential_decay(0.1, 0.3),
+            lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=math.exp(-0.3)),
+        ),
+        (
+            inverse_time_decay(0.1, 0.5),
+            lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: 1 / (1 + 0.5 * t)),
+        ),
+    ],
+    ids=["step", "exponential", "inverse-time"],
+)
+def test_schedules_match_torch_lr_schedulers(ours: object, theirs: object) -> None:
+    expected = torch_rates(theirs)
+    assert [ours(t) for t in range(len(expected))] == pytest.approx(expected, rel=1e-12)  # type: ignore[operator]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from app.content.model import Catalogue, Lesson
-from app.kernel.supervisor import Kernel
+from app.supervisor import Kernel
 from tests.lessons.harness import KernelService
 
 Loaded = tuple[Kernel, Lesson, dict[str, str]]

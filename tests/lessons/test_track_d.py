@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from app.content.model import Catalogue, CellId, ExerciseId, Lesson
-from app.kernel.supervisor import Kernel
 from app.protocol import Array
+from app.supervisor import Kernel
 from tests.lessons.harness import KernelService
 
 

@@ -24,7 +24,7 @@ pytestmark = [
 ]
 
 EPERM = "PermissionError: [Errno 1] Operation not permitted"
-B4 = load_lesson(Path(ROOT) / "lessons" / "b04-data-parallel-training.md")
+B4 = load_lesson(Path(ROOT) / "lessons" / "data-parallel-training" / "lesson.md")
 #: Long enough for four workers to start and train (they take about a second).
 SLOW_S = 30.0
 

@@ -377,12 +377,20 @@ async def test_server_source(kernel: Kernel) -> None:
         "app/web/app.py",
         "app/supervisor/pool.py",
         "app/supervisor/sandbox.py",
+        "app/session/session.py",
+        "app/server.py",
         "pyproject.toml",
         "README.md",
-        "lessons",
     ):
         reply = await run(kernel, f"import os\nos.stat({inside(ROOT / path)!r})")
         assert "FileNotFoundError" in reply.error, (path, reply.error)
+    # The lesson bundles are there to read (their checks run in the kernel), never to change.
+    lesson = inside((ROOT / "lessons" / "the-line" / "lesson.md").resolve())
+    assert (await run_ok(kernel, f"print(open({lesson!r}).read()[:3])")) == "---\n"
+    reply = await run(kernel, f"open({lesson!r}, 'a')")
+    refused = ("Read-only file system", "Permission denied")  # as the server's user / as nobody
+    assert any(words in reply.error for words in refused), reply.error
+    assert reply.error.endswith("Descent's sandbox does not allow writing outside /tmp.")
     app_dir = inside(ROOT / "app")
     listing = await run_ok(kernel, f"import os\nprint(sorted(os.listdir({app_dir!r})))")
     visible = sorted({p.relative_to(ROOT / "app").parts[0] for p in kernel_code_paths()})

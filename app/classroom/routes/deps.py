@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import HTTPException, Request
+from starlette.requests import HTTPConnection
 
 from app.classroom import accounts
+from app.classroom.classroom import Classroom
 from app.classroom.identity import CSRF_HEADER, SCOPE_KEY, TEACHER_COOKIE
+from app.protocol import LearnerId
 from app.web.errors import PageError
-
-if TYPE_CHECKING:
-    from app.classroom.classroom import Classroom
+from app.web.services import services_of
 
 
 class Forbidden(PageError):
@@ -24,16 +23,20 @@ class BadForm(PageError):
     title = "This form cannot be used"
 
 
-def classroom_of(request: Request) -> Classroom:
-    return request.app.state.classroom  # type: ignore[no-any-return]
+def classroom_of(conn: HTTPConnection) -> Classroom:
+    """The classroom plugged into the app serving this request or socket."""
+    classroom = services_of(conn).classroom
+    if not isinstance(classroom, Classroom):
+        raise RuntimeError("this app has no classroom")
+    return classroom
 
 
-def learner_id(request: Request) -> str | None:
+def learner_id(request: Request) -> LearnerId | None:
     learner = request.scope.get(SCOPE_KEY)
-    return learner if isinstance(learner, str) else None
+    return LearnerId(learner) if isinstance(learner, str) else None
 
 
-def require_learner(request: Request) -> str:
+def require_learner(request: Request) -> LearnerId:
     """The learner's id from their signed cookie; an API call without one is refused."""
     learner = learner_id(request)
     if learner is None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
@@ -14,21 +12,26 @@ from starlette.websockets import WebSocketState
 
 from app.classroom import accounts
 from app.classroom.admission import POLICY, refuse, same_origin
+from app.classroom.classroom import Classroom
 from app.classroom.identity import TEACHER_COOKIE
-from app.classroom.landscape import SendText, Viewer
+from app.classroom.landscape import SendText, Viewer, teacher_text
 from app.classroom.models import Room
+from app.classroom.routes.deps import classroom_of
 from app.content.model import Lesson
-
-if TYPE_CHECKING:
-    from app.classroom.classroom import Classroom
+from app.protocol import LandscapeSurface, RoomId
+from app.web.drain import GOING_AWAY, WORDS, drain_of
 
 router = APIRouter()
 
 
 @router.websocket("/ws/teacher/rooms/{room_id}")
-async def landscape_socket(ws: WebSocket, room_id: int, lesson: str = "") -> None:
-    classroom: Classroom = ws.app.state.classroom
+async def landscape_socket(ws: WebSocket, room_id: RoomId, lesson: str = "") -> None:
+    classroom = classroom_of(ws)
+    drain = drain_of(ws)
     await ws.accept()
+    if drain.draining:  # the teacher's page reconnects, through the balancer, elsewhere
+        await refuse(ws, GOING_AWAY, WORDS)
+        return
     if not same_origin(
         ws.headers.get("origin"), ws.headers.get("host"), ws.url.scheme, classroom.trusted
     ):
@@ -59,15 +62,22 @@ async def landscape_socket(ws: WebSocket, room_id: int, lesson: str = "") -> Non
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await ws.send_text(text)
 
+    async def go_away(code: int, reason: str) -> None:
+        async with send_lock:
+            if ws.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await ws.close(code=code, reason=reason)
+
     viewer = Viewer(room_id, shown.slug, send_text)
     pump = asyncio.create_task(viewer.pump())
     surface_task = asyncio.create_task(send_surface(classroom, shown, send_text))
     classroom.landscape.watch(viewer)
     try:
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
+        with drain.track(go_away):
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
     except WebSocketDisconnect:
         pass
     finally:
@@ -79,5 +89,4 @@ async def landscape_socket(ws: WebSocket, room_id: int, lesson: str = "") -> Non
 async def send_surface(classroom: Classroom, lesson: Lesson, send_text: SendText) -> None:
     """The ground of the landscape; computing it may take a kernel's start and a grid."""
     surface = await classroom.surfaces.get(lesson)
-    payload = {"type": "surface", "surface": surface}
-    await send_text(json.dumps(payload, separators=(",", ":")))
+    await send_text(teacher_text(LandscapeSurface(surface)))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +19,16 @@ router = APIRouter()
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     classroom = classroom_of(request)
+    token = classroom.settings.metrics_token
+    if token and not hmac.compare_digest(
+        request.headers.get("authorization", "").encode(), f"Bearer {token}".encode()
+    ):
+        return PlainTextResponse(
+            "The metrics need the token set by DESCENT_METRICS_TOKEN: "
+            "send it as 'Authorization: Bearer <token>'.",
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     def count_rooms() -> tuple[int, int]:
         with classroom.db.session() as db:

@@ -21,6 +21,8 @@ from app.classroom.routes.deps import (
     require_teacher_api,
     teacher_token,
 )
+from app.classroom.signin_throttle import wait_words
+from app.protocol import LearnerId, RoomId
 from app.web.errors import NotFound
 from app.web.pages import render
 
@@ -32,7 +34,7 @@ def to(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def room_or_404(request: Request, room_id: int) -> Room:
+def room_or_404(request: Request, room_id: RoomId) -> Room:
     with classroom_of(request).db.session() as db:
         room = db.get(Room, room_id)
     if room is None:
@@ -96,10 +98,19 @@ def login(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_form_csrf(request, csrf_token)
-    with classroom_of(request).db.session() as db:
+    classroom = classroom_of(request)
+    address = request.client.host if request.client else "unknown"
+    wait = classroom.sign_in_throttle.wait(address)
+    if wait > 0:
+        response = render(request, "teacher/login.html", status=429, error=wait_words(wait))
+        response.headers["Retry-After"] = str(int(wait + 0.999))
+        return response
+    with classroom.db.session() as db:
         ok = accounts.check_teacher_password(db, password)
     if not ok:
+        classroom.sign_in_throttle.failed(address)
         return render(request, "teacher/login.html", status=401, error="Wrong password.")
+    classroom.sign_in_throttle.succeeded(address)
     return sign_in(request)
 
 
@@ -144,7 +155,7 @@ def dashboard(request: Request) -> Response:
         "teacher/dashboard.html",
         rooms=all_rooms,
         lessons=classroom.catalogue.lessons,
-        online={r.id: classroom.live.in_room(r.id) for r in all_rooms},
+        online={r.id: classroom.cluster.in_room(r.id) for r in all_rooms},
     )
 
 
@@ -159,22 +170,21 @@ def create_room(
     if not is_teacher(request):
         return to(LOGIN)
     classroom = classroom_of(request)
-    if classroom.catalogue.get(lesson) is None:
-        lesson = classroom.catalogue.lessons[0].slug
+    chosen = classroom.catalogue.get(lesson) or classroom.catalogue.lessons[0]
     with classroom.db.session() as db:
-        room = rooms.create_room(db, name, lesson)
+        room = rooms.create_room(db, name, chosen.slug)
     return to(f"/teacher/rooms/{room.id}")
 
 
 @router.get("/teacher/rooms/{room_id}", response_class=HTMLResponse, response_model=None)
-def room_page(request: Request, room_id: int, lesson: str = "") -> Response:
+def room_page(request: Request, room_id: RoomId, lesson: str = "") -> Response:
     if not is_teacher(request):
         return to(LOGIN)
     classroom = classroom_of(request)
     room = room_or_404(request, room_id)
     shown = lesson if classroom.catalogue.get(lesson) else room.lesson
     with classroom.db.session() as db:
-        rows = progress.roster(db, classroom.catalogue, room.id, classroom.live.online(room.id))
+        rows = progress.roster(db, classroom.catalogue, room.id, classroom.cluster.online(room.id))
     return render(
         request,
         "teacher/room.html",
@@ -187,7 +197,9 @@ def room_page(request: Request, room_id: int, lesson: str = "") -> Response:
 
 
 @router.post("/teacher/rooms/{room_id}/close")
-def close_room(request: Request, room_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+def close_room(
+    request: Request, room_id: RoomId, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
     check_form_csrf(request, csrf_token)
     if not is_teacher(request):
         return to(LOGIN)
@@ -200,7 +212,7 @@ def close_room(request: Request, room_id: int, csrf_token: Annotated[str, Form()
 @router.post("/teacher/rooms/{room_id}/lesson")
 def room_lesson(
     request: Request,
-    room_id: int,
+    room_id: RoomId,
     lesson: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
@@ -209,14 +221,15 @@ def room_lesson(
         return to(LOGIN)
     room_or_404(request, room_id)
     classroom = classroom_of(request)
-    if classroom.catalogue.get(lesson) is not None:
+    chosen = classroom.catalogue.get(lesson)
+    if chosen is not None:
         with classroom.db.session() as db:
-            rooms.set_room_lesson(db, room_id, lesson)
+            rooms.set_room_lesson(db, room_id, chosen.slug)
     return to(f"/teacher/rooms/{room_id}")
 
 
 @router.get("/teacher/rooms/{room_id}/progress.csv", response_model=None)
-def export(request: Request, room_id: int) -> Response:
+def export(request: Request, room_id: RoomId) -> Response:
     if not is_teacher(request):
         return to(LOGIN)
     classroom = classroom_of(request)
@@ -232,12 +245,12 @@ def export(request: Request, room_id: int) -> Response:
 
 
 @router.get("/api/teacher/rooms/{room_id}/roster")
-def roster_api(request: Request, room_id: int) -> JSONResponse:
+def roster_api(request: Request, room_id: RoomId) -> JSONResponse:
     require_teacher_api(request)
     classroom = classroom_of(request)
     room = room_or_404(request, room_id)
     with classroom.db.session() as db:
-        rows = progress.roster(db, classroom.catalogue, room.id, classroom.live.online(room.id))
+        rows = progress.roster(db, classroom.catalogue, room.id, classroom.cluster.online(room.id))
     return JSONResponse(
         {
             "room": {"id": room.id, "code": room.code, "closed": room.closed_at is not None},
@@ -251,7 +264,7 @@ def roster_api(request: Request, room_id: int) -> JSONResponse:
 # ------------------------------------------------------------------ one learner
 
 
-def member_or_404(request: Request, room_id: int, learner: str) -> Member:
+def member_or_404(request: Request, room_id: RoomId, learner: LearnerId) -> Member:
     with classroom_of(request).db.session() as db:
         found = rooms.member(db, room_id, learner)
     if found is None:
@@ -260,7 +273,7 @@ def member_or_404(request: Request, room_id: int, learner: str) -> Member:
 
 
 @router.get("/teacher/rooms/{room_id}/learners/{learner}", response_model=None)
-def learner_code(request: Request, room_id: int, learner: str) -> Response:
+def learner_code(request: Request, room_id: RoomId, learner: LearnerId) -> Response:
     if not is_teacher(request):
         return to(LOGIN)
     classroom = classroom_of(request)
@@ -276,29 +289,33 @@ def learner_code(request: Request, room_id: int, learner: str) -> Response:
         member=found,
         cells=cells,
         titles=titles,
-        online=classroom.live.online(room.id).get(learner),
+        online=classroom.cluster.online(room.id).get(learner),
     )
 
 
 @router.post("/teacher/rooms/{room_id}/learners/{learner}/remove")
-def remove_learner(
-    request: Request, room_id: int, learner: str, csrf_token: Annotated[str, Form()] = ""
+async def remove_learner(
+    request: Request, room_id: RoomId, learner: LearnerId, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_form_csrf(request, csrf_token)
-    if not is_teacher(request):
+    if not await run_in_threadpool(is_teacher, request):
         return to(LOGIN)
-    room_or_404(request, room_id)
+    await run_in_threadpool(room_or_404, request, room_id)
     classroom = classroom_of(request)
-    with classroom.db.session() as db:
-        if not rooms.remove_member(db, room_id, learner):
-            raise NotFound("This learner is not in this room.")
-    classroom.landscape.leave(room_id, learner)
+
+    def remove() -> bool:
+        with classroom.db.session() as db:
+            return rooms.remove_member(db, room_id, learner)
+
+    if not await run_in_threadpool(remove):
+        raise NotFound("This learner is not in this room.")
+    await classroom.remove_learner(room_id, learner)  # on every replica
     return to(f"/teacher/rooms/{room_id}")
 
 
 @router.post("/teacher/rooms/{room_id}/learners/{learner}/restart")
 async def restart_kernel(
-    request: Request, room_id: int, learner: str, csrf_token: Annotated[str, Form()] = ""
+    request: Request, room_id: RoomId, learner: LearnerId, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
     check_form_csrf(request, csrf_token)
     if not await run_in_threadpool(is_teacher, request):

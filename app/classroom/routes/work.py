@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from app.classroom import rooms, work
 from app.classroom.routes.deps import check_api_csrf, classroom_of, require_learner
 from app.content.model import Lesson
+from app.protocol import CellId
 
 router = APIRouter()
 
@@ -36,7 +37,7 @@ def load_work(request: Request, slug: str) -> JSONResponse:
     learner = require_learner(request)
     lesson = lesson_or_404(request, slug)
     with classroom_of(request).db.session() as db:
-        cells = work.saved_cells(db, learner, slug)
+        cells = work.saved_cells(db, learner, lesson.slug)
         results = work.exercise_results(db, [learner])
         membership = rooms.current_membership(db, learner)
     room: dict[str, Any] | None = None
@@ -62,7 +63,7 @@ def load_work(request: Request, slug: str) -> JSONResponse:
             "cells": {
                 c.cell: {"code": c.code, "version": c.version}
                 for c in cells
-                if c.cell in lesson.cells and lesson.cells[c.cell].editable  # type: ignore[index]
+                if c.cell in lesson.cells and lesson.cells[c.cell].editable
             },
             "exercises": {r.exercise: r.passed for r in results if r.lesson == slug},
             "room": room,
@@ -73,11 +74,11 @@ def load_work(request: Request, slug: str) -> JSONResponse:
 
 
 @router.put("/api/work/{slug}/cells/{cell}")
-def save_cell(request: Request, slug: str, cell: str, body: CellSave) -> JSONResponse:
+def save_cell(request: Request, slug: str, cell: CellId, body: CellSave) -> JSONResponse:
     check_api_csrf(request)
     learner = require_learner(request)
     lesson = lesson_or_404(request, slug)
-    spec = lesson.cells.get(cell)  # type: ignore[call-overload]
+    spec = lesson.cells.get(cell)
     if spec is None or not spec.editable:
         raise HTTPException(400, f"Cell {cell!r} of this lesson cannot be edited.")
     classroom = classroom_of(request)
@@ -88,7 +89,7 @@ def save_cell(request: Request, slug: str, cell: str, body: CellSave) -> JSONRes
             f"This code is longer than {classroom.settings.saved_code_kb} KB and was not saved.",
         )
     with classroom.db.session() as db:
-        saved = work.save_cell(db, learner, slug, cell, body.code, body.version)
+        saved = work.save_cell(db, learner, lesson.slug, cell, body.code, body.version)
     classroom.metrics.saves.labels("ok" if saved.ok else "conflict").inc()
     if not saved.ok:
         return JSONResponse(

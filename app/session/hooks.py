@@ -1,0 +1,62 @@
+"""What a lesson session tells the rest of the server, and what a listener may do back. The
+session layer defines these interfaces; the classroom implements them to save work, record
+progress and move each learner's point on the teacher's class landscape."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.protocol import CellId, ExerciseId, ServerMessage
+from app.supervisor import Kernel
+
+
+class LiveSession(Protocol):
+    """What a listener may use of an open session: its kernel (to count how kernels end), a
+    message to its page, and a restart (the teacher's button)."""
+
+    @property
+    def kernel(self) -> Kernel | None: ...
+
+    async def send(self, msg: ServerMessage) -> None: ...
+
+    async def restart(self) -> None: ...
+
+
+class SessionObserver(Protocol):
+    """Told what happens in one session, in order; one observer per session."""
+
+    async def opened(self, session: LiveSession) -> None: ...
+
+    async def values_changed(self, session: LiveSession, values: dict[str, float]) -> None:
+        """Slider values moved, or training moved the parameters (newest values only)."""
+
+    async def ran(self, session: LiveSession, cell: CellId, code: str, ok: bool) -> None: ...
+
+    async def checked(self, session: LiveSession, exercise: ExerciseId, passed: bool) -> None: ...
+
+    def run_refused(self, session: LiveSession) -> str:
+        """Asked before each Run: words for the learner when it is refused (rate limit), else ""."""
+
+    async def closed(self, session: LiveSession) -> None: ...
+
+
+class NoObserver:
+    """Self-study without a classroom: nothing listens."""
+
+    async def opened(self, session: LiveSession) -> None:
+        return None
+
+    async def values_changed(self, session: LiveSession, values: dict[str, float]) -> None:
+        return None
+
+    async def ran(self, session: LiveSession, cell: CellId, code: str, ok: bool) -> None:
+        return None
+
+    async def checked(self, session: LiveSession, exercise: ExerciseId, passed: bool) -> None:
+        return None
+
+    def run_refused(self, session: LiveSession) -> str:
+        return ""
+
+    async def closed(self, session: LiveSession) -> None:
+        return None
