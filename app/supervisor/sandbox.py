@@ -28,7 +28,7 @@ libc = ctypes.CDLL(None, use_errno=True)  # loaded here, not in a child between 
 #: The parts of the app a kernel needs, bound read-only: an allow-list. `app/kernel` is what
 #: runs inside the sandbox, as a whole folder; the server's other code (the web layer, its
 #: settings, the supervisor and this file) is not visible inside.
-KERNEL_CODE = ("app/__init__.py", "app/protocol.py", "app/plots", "app/engine", "app/kernel")
+KERNEL_CODE = ("app/__init__.py", "app/protocol", "app/plots", "app/engine", "app/kernel")
 #: The host account the sandbox runs as when the server runs as root.
 SANDBOX_USER = "nobody"
 #: Size of the zygote's own /tmp; each kernel mounts its private, capped /tmp over it.
