@@ -133,6 +133,8 @@ def test_gpu_nodes_only_when_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 @session_loop
 async def test_sandbox_identity(sup: Supervisor) -> None:
     """As root the sandbox runs as nobody where it can; never as the server's uid 0 then."""
+    assert sup.zygote.started is not None
+    await asyncio.wait_for(asyncio.shield(sup.zygote.started), 60)  # the zygote is warm
     assert sup.zygote.host_pid is not None
     uids = {psutil.Process(pid).uids().real for pid in sandbox_processes(sup)}
     uids.add(psutil.Process(sup.zygote.host_pid).uids().real)
