@@ -46,6 +46,7 @@ bench: setup
 	$(PY) bench/bench_slider.py
 	$(PY) bench/bench_sandbox.py
 	$(PY) bench/bench_paint.py
+	$(PY) bench/bench_page.py
 
 # Refresh the README's screenshots (docs/screenshot-*.png) from a real server and Chromium.
 .PHONY: screenshots

@@ -329,14 +329,23 @@ async def test_scripts_are_served_as_javascript(client: httpx.AsyncClient) -> No
         )
 
 
-async def test_plotly_is_the_plotly_packages_own_copy_gzipped(client: httpx.AsyncClient) -> None:
+async def test_plotly_is_a_partial_bundle_of_the_plotly_packages_version(
+    client: httpx.AsyncClient,
+) -> None:
+    """The line lesson loads the smallest plotly.js bundle that draws its plots (scatter only),
+    built from npm's plotly.js of exactly the version the Python plotly package ships, and sent
+    precompressed."""
     (src,) = [r for r in asset_refs(await page(client, "/lessons/the-line")) if "plotly" in r]
-    async with client.stream("GET", src, headers={"Accept-Encoding": "gzip"}) as resp:
+    assert src.endswith("/build/plotly/plotly-basic.js"), src
+    async with client.stream("GET", src, headers={"Accept-Encoding": "br, gzip"}) as resp:
         raw = b"".join([chunk async for chunk in resp.aiter_raw()])
-        assert resp.headers["content-encoding"] == "gzip"
-    expected = PLOTLY_JS.read_bytes()
-    assert len(raw) < len(expected) / 2
-    assert (await client.get(src)).content == expected
+        assert resp.headers["content-encoding"] in ("br", "gzip")
+    bundle = (await client.get(src)).content
+    assert len(raw) < len(bundle) / 2
+    assert len(bundle) < PLOTLY_JS.stat().st_size / 2  # far less than the whole plotly.js
+    shipped = re.search(rb"plotly\.js v(\d+\.\d+\.\d+)", PLOTLY_JS.read_bytes()[:200])
+    assert shipped, "the Python package's plotly.min.js names no version"
+    assert b'.version="' + shipped[1] + b'"' in bundle
 
 
 async def test_katex_fonts_named_by_its_stylesheet_are_served(client: httpx.AsyncClient) -> None:
