@@ -21,6 +21,7 @@ from app.plots.base import (
     learner_function,
     slider_arguments,
 )
+from app.plots.data_range import RangeMode, put_span, spans_of, wanted, xy_spans
 
 
 class CurveOptions(Options):
@@ -33,6 +34,8 @@ class CurveOptions(Options):
     residuals: bool = False
     x_label: str = "x"
     y_label: str = "y"
+    range: RangeMode = "auto"
+    """`data`: the axes span the data (a learner's own data may have any scale)."""
 
 
 def data_points(ns: Mapping[str, Any], name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +82,15 @@ class LineKind(PlotKind[CurveOptions]):
     def evaluate(
         self, ns: Mapping[str, Any], options: CurveOptions, values: Mapping[str, float], whole: bool
     ) -> Result:
-        xs = np.linspace(options.x[0], options.x[1], options.points)
+        spans = None
+        if options.data and wanted(options.range, ns):
+            spans = xy_spans(*data_points(ns, options.data))
+        lo, hi = spans[0] if spans else options.x
+        xs = np.linspace(lo, hi, options.points)
         result: Result = {"x": xs, "y": evaluate_curve_at(ns, options.function, xs, values)}
+        if spans:
+            put_span(result, "range_x", spans[0])
+            put_span(result, "range_y", spans[1])
         if options.data:
             dx, dy = data_points(ns, options.data)
             result["data_x"], result["data_y"] = dx, dy
@@ -91,13 +101,13 @@ class LineKind(PlotKind[CurveOptions]):
     def figure(self, options: CurveOptions, result: Result) -> Figure:
         layout = base_layout(options)
         layout["xaxis"] = {
-            "range": list(options.x),
+            "range": list(spans_of(result, "range_x", options.x)),
             "title": {"text": options.x_label},
             "zeroline": True,
         }
         layout["yaxis"] = {"title": {"text": options.y_label}, "zeroline": True}
-        if options.y:
-            layout["yaxis"]["range"] = list(options.y)
+        if options.y or "range_y_lo" in result:
+            layout["yaxis"]["range"] = list(spans_of(result, "range_y", options.y or (0, 1)))
         data: list[dict[str, Any]] = [
             {
                 "type": "scatter",

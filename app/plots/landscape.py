@@ -27,6 +27,7 @@ from app.plots.base import (
     loss_grid,
     progress_reporter,
 )
+from app.plots.data_range import RangeMode, figure_wb, with_wb
 
 DISAGREE = 1e-4
 
@@ -41,6 +42,9 @@ class LandscapeOptions(Options):
     budget_s: float = 3.0
     log_color: bool = True
     height: int = 460
+    data: str | None = None
+    """The learner's (x, y) pairs, for `range: data` (w and b around their least-squares fit)."""
+    range: RangeMode = "auto"
 
 
 class LandscapeKind(PlotKind[LandscapeOptions]):
@@ -77,6 +81,7 @@ class LandscapeKind(PlotKind[LandscapeOptions]):
             raise PlotError("A landscape needs exactly two sliders: the weight and the bias.")
         w0, b0 = float(values[names[0]]), float(values[names[1]])
         result: Result = {"at_w": w0, "at_b": b0}
+        options = with_wb(options, ns, options.data, result)
         if whole:
             ws = np.linspace(*options.w, options.resolution)
             bs = np.linspace(*options.b, options.resolution)
@@ -147,6 +152,7 @@ class LandscapeKind(PlotKind[LandscapeOptions]):
         }
 
     def figure(self, options: LandscapeOptions, result: Result) -> Figure:
+        options = figure_wb(options, result)
         z = np.asarray(result["z"])
         color = loss_colors(z, options.log_color)
         layout = base_layout(options)

@@ -159,25 +159,8 @@ class NetworkKind(PlotKind[NetworkOptions]):
                 "hoverinfo": "skip",
             }
         )
-        if "parts" in result:
-            parts = np.asarray(result["parts"]).reshape(n, -1)
-            for j in range(n):
-                data.insert(
-                    j,
-                    {
-                        "type": "scatter",
-                        "mode": "lines",
-                        "x": encode(result["xs"]),
-                        "y": encode(parts[j]),
-                        "xaxis": "x2",
-                        "yaxis": "y2",
-                        "opacity": 0.45,
-                        "line": {"color": neuron_color(j), "width": 1.5, "dash": "dot"},
-                        "name": f"neuron {j + 1}: wo{j + 1}·σ(wi{j + 1}·x + b{j + 1})",
-                    },
-                )
         data.insert(
-            len(result["parts"]) if "parts" in result else 0,
+            0,
             {
                 "type": "scatter",
                 "mode": "lines",
@@ -187,10 +170,34 @@ class NetworkKind(PlotKind[NetworkOptions]):
                 "yaxis": "y2",
                 "line": {"color": "#7b3fbf", "width": 3},
                 "name": "y(x)",
+                "zorder": 1,
             },
         )
+        # Each neuron's part comes last (the sum stays the first trace) but is drawn beneath it.
+        data.extend(self._parts(result, n))
         layout["annotations"] = notes
         return {"data": data, "layout": layout}
+
+    @staticmethod
+    def _parts(result: Result, n: int) -> list[dict[str, Any]]:
+        if "parts" not in result:
+            return []
+        parts = np.asarray(result["parts"]).reshape(n, -1)
+        return [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": encode(result["xs"]),
+                "y": encode(parts[j]),
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "opacity": 0.45,
+                "zorder": 0,
+                "line": {"color": neuron_color(j), "width": 1.5, "dash": "dot"},
+                "name": f"neuron {j + 1}: wo{j + 1}·σ(wi{j + 1}·x + b{j + 1})",
+            }
+            for j in range(n)
+        ]
 
     def patch(self, options: NetworkOptions, result: Result) -> Patch:
         return {"figure": self.figure(options, result)}

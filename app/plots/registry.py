@@ -8,8 +8,10 @@ from app.plots.base import PlotKind
 from app.plots.curve import LineKind, SigmoidKind
 from app.plots.images import ImagesKind
 from app.plots.landscape import LandscapeKind
+from app.plots.live import LiveKind
 from app.plots.net_landscape import NetLandscapeKind
 from app.plots.network import NetworkKind
+from app.plots.outcome_map import OutcomeMapKind
 from app.plots.paths import PathsKind
 from app.plots.race import RaceKind
 from app.plots.series import SeriesKind
@@ -35,6 +37,8 @@ PLOT_KINDS: dict[str, PlotKind[Any]] = {
         NetLandscapeKind(),
         NetworkKind(),
         SweepKind(),
+        OutcomeMapKind(),
+        LiveKind(),
     )
 }
 

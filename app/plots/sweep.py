@@ -87,7 +87,7 @@ class SweepKind(PlotKind[SweepOptions]):
         "curvature": "largest curvature λ",
         "edge": "edge of settling 2/λ",
         "rate": "your learning rate",
-        "rate_loss": "your rate's loss after N steps",
+        "rate_loss": "loss at your rate, after the run",
     }
 
     # ------------------------------------------------------------------ kernel side
@@ -202,14 +202,11 @@ class SweepKind(PlotKind[SweepOptions]):
                 data.append(
                     {
                         "type": "scatter",
-                        "mode": "lines+text",
+                        "mode": "lines",
                         "name": text.format(x),
                         "x": [x, x],
                         "y": [low, cap],
-                        "text": ["", text.format(x)],
-                        "textposition": "top right",
                         "line": {"color": color, "width": 1.5, "dash": dash},
-                        "textfont": {"color": color},
                         "hoverinfo": "name",
                     }
                 )

@@ -37,6 +37,7 @@ from app.plots.base import (
     loss_grid,
 )
 from app.plots.curve import data_points, evaluate_curve_at
+from app.plots.data_range import RangeMode, figure_wb, with_wb
 
 STATE = "_descent_training"
 
@@ -56,6 +57,8 @@ class TrainingOptions(Options):
     b: tuple[float, float] = (-15.0, 15.0)
     resolution: int = 61
     height: int = 420
+    range: RangeMode = "auto"
+    """`data`: w and b around the least-squares fit of the data, and the fit over the data."""
 
 
 def _takes_inputs(fn: Callable[..., Any]) -> bool:
@@ -173,6 +176,7 @@ class TrainingKind(TrainablePlotKind[TrainingOptions]):
         dx, dy = data_points(ns, options.data)
         result["data_x"], result["data_y"] = dx, dy
         if whole:
+            options = with_wb(options, ns, options.data, result)
             ws = np.linspace(*options.w, options.resolution)
             bs = np.linspace(*options.b, options.resolution)
             grid = loss_grid(self._loss_of_two(ns, options), ws, bs)
@@ -262,6 +266,7 @@ class TrainingKind(TrainablePlotKind[TrainingOptions]):
     # ------------------------------------------------------------------ web side
 
     def figure(self, options: TrainingOptions, result: Result) -> Figure:
+        options = figure_wb(options, result)
         z = np.asarray(result["z"])
         color = loss_colors(z)
         layout = base_layout(options)

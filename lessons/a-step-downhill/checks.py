@@ -16,6 +16,7 @@ from app.kernel.checks import (
     close,
     define_first,
     descend,
+    learner_function,
     number,
     set_first,
 )
@@ -109,4 +110,85 @@ def learning_rate_settles(ns: dict[str, Any], params: Mapping[str, Any]) -> Verd
     return False, (
         f"With learning_rate = {lr:g}, {steps} steps end at w = {w:.3f}, b = {b:.3f}, not at the "
         f"best fit ({best[0]:.3f}, {best[1]:.3f})."
+    )
+
+
+def _curvature(data: np.ndarray) -> np.ndarray:
+    """The curvature matrix (Hessian) of ½ Σ (w x + b - y)²: [[Σx², Σx], [Σx, n]]."""
+    xs = data[:, 0]
+    return np.array([[float(xs @ xs), float(xs.sum())], [float(xs.sum()), float(xs.size)]])
+
+
+def _edge_slip(params: Mapping[str, Any], got: float, hess: np.ndarray) -> str | None:
+    """The message of the first declared mistake that `got` matches, for this curvature."""
+    small, lam = (float(v) for v in np.linalg.eigvalsh(hess))
+    hits = {
+        "one_over": 1 / lam,
+        "smallest": 2 / small,
+        "diagonal": 2 / float(hess[0, 0]),
+        "trace": 2 / (lam + small),
+    }
+    tests = {k: (lambda v=v: abs(got - v) <= 1e-6 * abs(v)) for k, v in hits.items()}
+    return Mistakes(params).first(tests, want=2 / lam, lam=lam)
+
+
+@check("edge_of_settling", mistakes=("one_over", "smallest", "diagonal", "trace"))
+def edge_of_settling(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
+    """The learner's `function` (largest_rate) returns 2 / λ for any data set, λ the largest
+    eigenvalue of the curvature matrix [[Σx², Σx], [Σx, n]]: tried on the learner's data and on
+    two others (within 1e-6, relative), so a copied number does not pass. Mistakes (on the
+    learner's data): one_over (1 / λ), smallest (2 over the smaller eigenvalue), diagonal
+    (2 / Σx²), trace (2 over the sum of the eigenvalues). Fields: want, lam."""
+    name = str(params.get("function", "largest_rate"))
+    fn = learner_function(ns, name)
+    if fn is None:
+        return define_first(name, "data")
+    data = _data(ns, params)
+    others = [np.column_stack([data[:, 0] * 2 + 1, data[:, 1]]), data[:3]]
+    for i, pts in enumerate([data, *others]):
+        got = number(fn([tuple(p) for p in pts.tolist()]))
+        if got is None:
+            return False, f"`{name}(data)` should return one number."
+        hess = _curvature(pts)
+        want = 2 / float(np.linalg.eigvalsh(hess)[-1])
+        if abs(got - want) <= 1e-6 * want:
+            continue
+        if i:
+            return False, (
+                f"Right for this lesson's data, but for another data set `{name}` gave "
+                f"{got:.6g} instead of {want:.6g}: compute the matrix from the `data` it is given."
+            )
+        slip = _edge_slip(params, got, hess)
+        return False, slip or f"Not yet: `{name}(data)` gave {got:.6g}. Work out λ first."
+    lam = float(np.linalg.eigvalsh(_curvature(data))[-1])
+    return True, f"Right: λ = {lam:.1f}, so steps settle for any learning rate below {2 / lam:.5f}."
+
+
+@check("loss_after_steps", mistakes=("lower",))
+def loss_after_steps(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
+    """The learner's `variable` says whether the loss after `steps` correct steps at `rate` from
+    (0, 0) on the learner's data is "higher" or "lower" than at the start. Mistakes: lower.
+    Fields: before, after."""
+    name = str(params.get("variable", "prediction"))
+    said = str(ns.get(name, "")).strip().lower()
+    if said not in ("higher", "lower"):
+        return False, f'Set `{name}` to "higher" or "lower", press Run, then Check.'
+    data = _data(ns, params)
+    rate, steps = float(params["rate"]), int(params["steps"])
+    path = descend(lambda p: _gradient(data, *p), [0.0, 0.0], SGD(rate), steps)
+
+    def loss(p: np.ndarray) -> float:
+        return float(0.5 * ((p[0] * data[:, 0] + p[1] - data[:, 1]) ** 2).sum())
+
+    before, after = loss(path[0]), loss(path[-1])
+    truth = "higher" if after > before else "lower"
+    if said == truth:
+        return True, (
+            f"Right: from {before:.2f} at the start to {after:.4g} after {steps} steps. "
+            "Press Step and watch it happen."
+        )
+    slip = Mistakes(params).message(said, before=before, after=after)
+    return (
+        False,
+        slip or f"Not so: from {before:.2f} at the start to {after:.4g} after {steps} steps.",
     )

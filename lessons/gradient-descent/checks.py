@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from app.kernel.checks import Mistakes, Verdict, check, define_first, learner_function
 
 
@@ -42,3 +44,33 @@ def train_calls_update(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict
         calls=calls,
     )
     return False, slip or f"Not yet: train(7) called update() {calls} times."
+
+
+@check("run_outcome", mistakes=("settle", "diverge"))
+def run_outcome(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
+    """The learner's `variable` says whether `steps` steps of gradient descent at `rate`, from
+    the program's w and b on its data, "settle" or "diverge" (computed with the loss's own
+    curvature: settle when rate < 2 / λ). Mistakes: the wrong word. Fields: edge, w, b."""
+    name = str(params.get("variable", "prediction"))
+    said = str(ns.get(name, "")).strip().lower()
+    if said not in ("settle", "diverge"):
+        return False, f'Set `{name}` to "settle" or "diverge", press Run, then Check.'
+    data = np.asarray(ns.get("data"), dtype=np.float64)
+    xs, ys = data[:, 0], data[:, 1]
+    hess = np.array([[xs @ xs, xs.sum()], [xs.sum(), xs.size]])
+    edge = 2 / float(np.linalg.eigvalsh(hess)[-1])
+    rate, steps = float(params["rate"]), int(params["steps"])
+    w, b = float(ns.get("w", 0.0)), float(ns.get("b", 0.0))
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            r = w * xs + b - ys
+            w, b = w - rate * float(r @ xs), b - rate * float(r.sum())
+    truth = "settle" if np.isfinite(w) and abs(w) < 1e6 else "diverge"
+    if said == truth:
+        return (
+            True,
+            f"Right: the edge is 2/λ ≈ {edge:.4f}, and {rate:g} is "
+            f"{'below' if truth == 'settle' else 'above'} it.",
+        )
+    slip = Mistakes(params).message(said, edge=edge, w=w, b=b)
+    return False, slip or f"Not so: the edge is 2/λ ≈ {edge:.4f}."

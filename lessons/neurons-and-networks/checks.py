@@ -55,8 +55,10 @@ def bump(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     slip = Mistakes(params).first(
         {
             "upside_down": lambda: float(ys.min()) < -height / 2 and top < height / 2,
-            "step": lambda: bool(np.abs(ys[xs >= right + margin]).min() > height / 2)
-            or bool(np.abs(ys[xs <= left - margin]).min() > height / 2),
+            "step": lambda: (
+                bool(np.abs(ys[xs >= right + margin]).min() > height / 2)
+                or bool(np.abs(ys[xs <= left - margin]).min() > height / 2)
+            ),
             "wrong_height": lambda: abs(top - height) > tol,
             "wrong_place": lambda: not edges,
             "too_soft": lambda: True,

@@ -41,4 +41,6 @@ def switch_at(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
         where=where,
         at=at,
     )
-    return False, slip or f"Not yet: your switch is ½ at x = {where:.3g} and {at:.3f} one step right."
+    return False, slip or (
+        f"Not yet: your switch is ½ at x = {where:.3g} and {at:.3f} one step to the right."
+    )

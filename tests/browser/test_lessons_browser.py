@@ -202,24 +202,24 @@ def test_moving_w_sharpens_the_sigmoid(page: Any, server: LiveServer) -> None:
     assert readout(page, "w") == "2.0" and readout(page, "b") == "0.4"
 
 
-def test_moving_v1_turns_the_sigmoid_surface_and_its_top_view(
+def test_moving_w1_turns_the_sigmoid_surface_and_its_top_view(
     page: Any, server: LiveServer
 ) -> None:
     sel = open_lesson(page, server, "the-sigmoid", "sigmoid_surface")
-    press(page, "v1", "ArrowLeft", 15)
-    press(page, "c", "ArrowRight", 2)
-    v1, v2, c = -0.5, 1.0, 0.2
-    row, col = 12, 18  # x1 = 2, x2 = -2: every intermediate value of v1 gives another z
+    press(page, "w1", "ArrowLeft", 15)
+    press(page, "b2", "ArrowRight", 2)
+    w1, w2, b = -0.5, 1.0, 0.2
+    row, col = 12, 18  # x1 = 2, x2 = -2: every intermediate value of w1 gives another z
     traces = read_plot(page, sel)
     x1, x2 = np.asarray(traces[0]["x"]), np.asarray(traces[0]["y"])
-    want = float(sigmoid(np.array(v1 * x1[col] + v2 * x2[row] + c)))
+    want = float(sigmoid(np.array(w1 * x1[col] + w2 * x2[row] + b)))
     for trace in (0, 1):
-        wait_until(page, SURFACE_VALUE_IS, [sel, trace, row, col, want, 1e-6], sel, "v1=-0.5")
-    expected = sigmoid(v1 * x1[None, :] + v2 * x2[:, None] + c)
+        wait_until(page, SURFACE_VALUE_IS, [sel, trace, row, col, want, 1e-6], sel, "w1=-0.5")
+    expected = sigmoid(w1 * x1[None, :] + w2 * x2[:, None] + b)
     surface, top = read_plot(page, sel)[:2]
     np.testing.assert_allclose(np.asarray(surface["z"]), expected, atol=1e-6)
     np.testing.assert_allclose(np.asarray(top["z"]), expected, atol=1e-6)
-    assert math.isclose(float(readout(page, "v1")), v1)
+    assert math.isclose(float(readout(page, "w1")), w1)
 
 
 # ----------------------------------------------------------------------------- connection

@@ -255,8 +255,8 @@ def test_a8_sliders_move_the_residuals_and_both_loss_readouts(
         return float(np.sum(np.abs(w * DX + b - DY)))
 
     # As given, `loss` repeats the L1 loss.
-    wait_for_readout(page, "fit", "l1_loss()", l1(1, 0))
-    wait_for_readout(page, "fit", "loss()", l1(1, 0))
+    wait_for_readout(page, "fit", "L1 loss", l1(1, 0))
+    wait_for_readout(page, "fit", "L2 loss", l1(1, 0))
 
     code = editor_text(page, "losses").replace(
         "    # Your turn: the L2 loss, half the sum of the squared gaps.\n    return l1_loss(w, b)",
@@ -267,15 +267,15 @@ def test_a8_sliders_move_the_residuals_and_both_loss_readouts(
     )
     replace_code(page, "losses", code, typing=False)
     assert run_cell(page, "losses")[0]
-    wait_for_readout(page, "fit", "loss()", l2_loss(1, 0))
+    wait_for_readout(page, "fit", "L2 loss", l2_loss(1, 0))
     passed, message = check_exercise(page, "write-l2")
     assert passed, message
 
     press(page, "w", "ArrowLeft", 40)
     press(page, "b", "ArrowRight", 20)
     w, b = 0.6, 0.2
-    wait_for_readout(page, "fit", "loss()", l2_loss(w, b))
-    wait_for_readout(page, "fit", "l1_loss()", l1(w, b))
+    wait_for_readout(page, "fit", "L2 loss", l2_loss(w, b))
+    wait_for_readout(page, "fit", "L1 loss", l1(w, b))
     assert l2_loss(w, b) < 0.01
     # Each residual runs from its data point to the line, straight up or down.
     residuals = read_plot(page, "fit")[2]
@@ -328,7 +328,7 @@ def test_a9_a_slider_move_moves_only_the_marker_on_the_landscape(
         "return d.data[3].x[0] === w && d.data[3].y[0] === b; }",
         [w, b],
     )
-    wait_for_readout(page, "line", "loss()", l2_loss(w, b))
+    wait_for_readout(page, "line", "loss L(w, b)", l2_loss(w, b))
 
     assert page.evaluate("window.descent.figures") == figures, "a slider move redrew a figure"
     assert page.evaluate("window.descent.patches") > patches
@@ -436,8 +436,23 @@ def set_speed(page: Any, plot: str, steps: int) -> None:
     page.select_option(f"[data-train='{plot}'] [data-train-speed]", str(steps))
 
 
+STUB = "    # Your turn: move w and b one step against the gradient, scaled by learning_rate.\n"
+STEP = "    w = w - learning_rate * dw\n    b = b - learning_rate * db\n"
+
+
+def write_update(page: Any) -> str:
+    """The learner completes update() in A12's cell (the page shows no finished update)."""
+    code = editor_text(page, "step")
+    assert STUB in code
+    code = code.replace(STUB, STEP)
+    replace_code(page, "step", code, typing=False)
+    assert run_cell(page, "step")[0]
+    return code
+
+
 def test_a12_step_moves_w_and_b_by_the_update_rule(page: Any, server: LiveServer) -> None:
     open_clean_lesson(page, server, "a-step-downhill")
+    write_update(page)
     shown = readouts(page, "steps")
     assert (shown["iteration"], shown["w"], shown["b"]) == (0, 0, 0)
     assert shown["loss"] == pytest.approx(l2_loss(0, 0), rel=1e-4)
@@ -469,7 +484,7 @@ def test_a12_a_learning_rate_too_high_stops_with_the_last_finite_state_on_screen
     page: Any, server: LiveServer
 ) -> None:
     open_clean_lesson(page, server, "a-step-downhill")
-    code = editor_text(page, "step").replace("learning_rate = 0.01", "learning_rate = 0.05")
+    code = write_update(page).replace("learning_rate = 0.01", "learning_rate = 0.05")
     replace_code(page, "step", code, typing=False)
     assert run_cell(page, "step")[0]
     set_speed(page, "steps", 25)
@@ -502,7 +517,8 @@ def test_a12_a_learning_rate_too_high_stops_with_the_last_finite_state_on_screen
 
 # ----------------------------------------------------------------------------- A13
 
-TRAIN_LOOP = "def train(iterations):\n    for _ in range(iterations):\n        update()"
+TRAIN_STUB = "        # Your turn: take one step here.\n"
+TRAIN_LOOP = "        update()\n"
 
 
 def iteration(page: Any) -> float:
@@ -521,10 +537,9 @@ def test_a13_play_runs_your_train_live_pause_stops_it_reset_starts_over(
     assert "did not change" in message and "train(5)" in message
     wait_for(page, "document.querySelector(\"[data-train='descent']\").dataset.playing === 'false'")
 
-    code = editor_text(page, "loop").replace(
-        "def train(iterations):\n    # Call update() once per iteration.\n    pass", TRAIN_LOOP
-    )
-    assert TRAIN_LOOP in code
+    code = editor_text(page, "loop")
+    assert TRAIN_STUB in code
+    code = code.replace(TRAIN_STUB, TRAIN_LOOP)
     replace_code(page, "loop", code, typing=False)
     assert run_cell(page, "loop")[0]
     wait_for_plot_error(page, "descent", shown=False)
@@ -557,19 +572,17 @@ def test_a13_play_runs_your_train_live_pause_stops_it_reset_starts_over(
     path = read_plot(page, "descent")[3]
     assert path["x"][-1] == pytest.approx(stopped["w"], rel=1e-4)
 
-    # Reset: back to iteration 0 at the start, the path starts again.
+    # Reset: back to iteration 0 at the program's own start, the path starts again.
     click_train(page, "descent", "reset")
     wait_for_readout(page, "descent", "iteration", 0)
     shown = readouts(page, "descent")
-    assert (shown["w"], shown["b"]) == (0, 0)
+    assert (shown["w"], shown["b"]) == (1, 0)
     wait_for(page, "() => document.getElementById('plot-descent').data[3].x.length === 1")
 
 
 def test_a13_long_training_reaches_the_least_squares_line(page: Any, server: LiveServer) -> None:
     open_clean_lesson(page, server, "gradient-descent")
-    code = editor_text(page, "loop").replace(
-        "def train(iterations):\n    # Call update() once per iteration.\n    pass", TRAIN_LOOP
-    )
+    code = editor_text(page, "loop").replace(TRAIN_STUB, TRAIN_LOOP)
     replace_code(page, "loop", code, typing=False)
     assert run_cell(page, "loop")[0]
     set_speed(page, "descent", 100)

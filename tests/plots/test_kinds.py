@@ -22,9 +22,11 @@ def test_each_kind_parses_options_of_the_type_it_is_generic_over(name: str) -> N
     assert isinstance(kind.parse_options({}), kind.options_model)
 
 
-def test_only_the_training_kind_can_be_trained() -> None:
+def test_the_trainable_kinds() -> None:
+    # `live` (issue 10): a learner's own model trained frame by frame; the page's Play controls
+    # must be shown for it as for `training` (templates/_plot.html).
     trainable = {name for name, kind in PLOT_KINDS.items() if isinstance(kind, TrainablePlotKind)}
-    assert trainable == {"training"}
+    assert trainable == {"training", "live"}
 
 
 def test_a_training_frame_with_a_finite_loss_may_be_shown() -> None:

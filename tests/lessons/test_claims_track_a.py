@@ -1,0 +1,230 @@
+"""Every number the track A lessons state, computed from the lessons' own code and data (issue
+10): A1 the line to A13 gradient descent. Each test computes, formats the result the way the
+prose states it, and asserts that exact text is in the lesson."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tests.lessons.claims import run_lesson, says
+
+DATA = np.array([(1, 0.85), (2, 1.43), (3, 1.92), (4, 2.59), (5, 3.20), (6, 3.82), (7, 4.38),
+                 (8, 4.97)])  # fmt: skip
+
+
+def sigmoid(z: np.ndarray | float) -> np.ndarray:
+    return np.asarray(1 / (1 + np.exp(-np.asarray(z, dtype=np.float64))))
+
+
+def curvature(data: np.ndarray) -> np.ndarray:
+    xs = data[:, 0]
+    return np.array([[xs @ xs, xs.sum()], [xs.sum(), xs.size]])
+
+
+def test_every_lesson_uses_the_same_data() -> None:
+    for slug in ("fitting-data", "the-loss", "the-loss-landscape", "the-gradient"):
+        ns, _ = run_lesson(slug, only=("data",) if slug == "fitting-data" else ("losses", "loss"))
+        assert np.array_equal(np.asarray(ns["data"]), DATA), slug
+
+
+def test_a1_the_target_line() -> None:
+    ns, _ = run_lesson("the-line", only=("targets",))
+    (x1, y1), (x2, y2) = ns["target_points"]
+    w = (y2 - y1) / (x2 - x1)
+    assert (w, y2 - w * x2) == (0.5, -3.0)
+    says("the-line", f"$({x1}, {y1})$ and $({x2}, {y2})$")
+    says("the-line", f"Climbing {y2 - y1} over {x2 - x1} steps is a slope of $w = {w}$")
+
+
+def test_a2_the_plane_through_three_points() -> None:
+    pts = np.array([[0, 0, 3], [2, 1, 6], [-1, 3, -2]], dtype=float)
+    w1, w2, b = np.linalg.solve(np.column_stack([pts[:, :2], np.ones(3)]), pts[:, 2])
+    assert np.allclose([w1, w2, b], [2, -1, 3])
+    says("several-inputs", "the second point says $2w_1 + w_2 = 3$, the third $-w_1 + 3w_2 = -5$")
+    assert 2 * w1 + w2 == 6 - b and -w1 + 3 * w2 == -2 - b
+
+
+def test_a3_the_switch() -> None:
+    assert round(float(sigmoid(2)), 2) == 0.88
+    says("the-sigmoid", "½ at $x = 3$ and about $0.88$ at $x = 4$")
+    assert abs(float(sigmoid(2 * 3 - 6)) - 0.5) < 1e-12
+
+
+def test_a4_the_networks() -> None:
+    ns, _ = run_lesson("neurons-and-networks", only=("network", "four", "mine"))
+    wi, b, wo = [0.2, -0.5, 1.9, -0.8], ns["four_b"], [7.2, 9.7, -6.3, -6.3]
+    switches = [-bj / wj for wj, bj in zip(wi, b, strict=True)]
+    shown = ", ".join(f"${s:.4g}$" for s in switches[:-1]).replace("$-0$", "$0$")
+    says("neurons-and-networks", f"which here is {shown} and ${switches[-1]:.4g}$")
+    assert all(-15 < s < 15 for s in switches)  # every switch inside the window
+    xs = np.linspace(-15, 15, 30001)
+    ys = np.asarray(ns["network"](xs, wi, b, wo))
+    turns = np.nonzero(np.diff(np.sign(np.diff(ys))))[0] + 1
+    (x_dip, y_dip), (x_top, y_top), (x_low, y_low) = [(xs[i], ys[i]) for i in turns]
+    says(
+        "neurons-and-networks",
+        f"dips to about ${y_dip:.1f}$ near $x = {x_dip:.1f}$, recovers a little to ${y_top:.1f}$ "
+        f"near $x = {x_top:.1f}$, plunges to about ${y_low:.1f}$ near $x = {x_low:.0f}$",
+    )
+    assert ys[-1] > y_low + 5  # and climbs again
+    two = [-8 / 1.5, 8 / 1.5]
+    says("neurons-and-networks", f"near $x = {two[0]:.1f}$")
+    says("neurons-and-networks", f"on for $x$ above ${two[1]:.1f}$")
+    mine = [-bj / wj for wj, bj in zip(ns["my_wi"], ns["my_b"], strict=True)]
+    assert mine == [-2, 0, 2] and ns["my_wo"] == [2, 2, 2]
+    says("neurons-and-networks", "three steps of height 2 at $x = -2$, $0$ and $2$")
+
+
+def test_a5_the_predicted_call() -> None:
+    ns, printed = run_lesson("a-model-in-code", solve=("write-the-line",), skip=("guess",))
+    assert printed["call"].split() == [str(ns["y"](3, 2, 1)), str(ns["y"](10, 0.5, -1))]
+    assert ns["y"](3, 2, 1) == 7
+    says("a-model-in-code", "$2 \\cdot 3 + 1 = 7$")
+
+
+def test_a6_the_fit_by_hand() -> None:
+    w, b = np.polyfit(DATA[:, 0], DATA[:, 1], 1)
+    assert 0.55 < w < 0.6 and 0.2 < b < 0.25
+    says("fitting-data", "$w$ a little under 0.6 and $b$ a little over 0.2")
+    rise = DATA[-1, 1] - DATA[0, 1]
+    says("fitting-data", f"the points rise by about {rise:.1f}")
+    moved = DATA.copy()
+    moved[-1, 1] = 9
+    assert np.polyfit(moved[:, 0], moved[:, 1], 1)[0] > w  # the odd point: steeper
+
+
+def test_a7_predictions() -> None:
+    ns, _printed = run_lesson("predictions", skip=("guess", "backwards"))
+    says(
+        "predictions",
+        f"at $x = 1$ we measured {DATA[0, 1]} and the model says {ns['model'](1):.2f}",
+    )
+    says("predictions", f"at $x = 8$ we measured {DATA[-1, 1]} and it says {ns['model'](8):.2f}")
+    says("predictions", f"**extrapolates** to ${ns['model'](-3):.1f}$")
+    assert ns["model"](-3) < 0  # the prediction exercise's answer: negative
+    says("predictions", f"`input_for(4.0)` is about {(4.0 - ns['b']) / ns['w']:.2f}")
+
+
+def test_a8_the_loss() -> None:
+    ns, _ = run_lesson("the-loss", only=("losses",), solve=("write-l2",))
+    says("the-loss", "A gap of 1 costs $\\tfrac12$, a gap of 3 costs $4.5$: nine times as much")
+    assert 0.5 * 3**2 == 4.5 == 9 * 0.5 * 1**2
+    at = ns["loss"](0.6, 0.2)
+    says("the-loss", f"the L2 loss falls to about ${at:.3f}$")
+    best = ns["loss"](*np.polyfit(DATA[:, 0], DATA[:, 1], 1))
+    assert best < at  # "the best line possible gets a little lower still"
+    moved = [(x, 9.0 if x == 8 else t) for x, t in ns["data"]]
+    ns["data"] = moved
+    grow_l1 = ns["l1_loss"](0.6, 0.2)
+    grow_l2 = ns["loss"](0.6, 0.2)
+    assert grow_l2 > grow_l1  # the outlier prediction: L2 grows more
+    says("the-loss", "L1 grows by the size of the new gap, about 4; L2 by half its square, about 8")
+
+
+def test_a9_the_landscape_and_the_search() -> None:
+    _ns, printed = run_lesson("the-loss-landscape", skip=("guess",), solve=("grid-search",))
+    tried = int(printed["search"].split("tried ")[1].split()[0])
+    assert tried == len(np.arange(-1, 2, 0.01)) * len(np.arange(-2, 2, 0.02)) == 60_000
+    says("the-loss-landscape", "sixty thousand evaluations of the loss")
+    w, b = np.polyfit(DATA[:, 0], DATA[:, 1], 1)
+    says("the-loss-landscape", f"near $w \\approx {w:.2f}$, $b \\approx {b:.2f}$")
+    years = 200**10 / 1e9 / (365.25 * 24 * 3600)
+    assert 2.5e6 < years < 3.5e6
+    says("the-loss-landscape", f"$200^{{10}} \\approx 10^{{{round(math.log10(200**10))}}}$")
+    says("the-loss-landscape", "would need about 3 million years")
+    lam = np.linalg.eigvalsh(curvature(DATA))
+    assert lam[1] / lam[0] > 100  # "a long, narrow valley"
+
+
+def test_a10_the_roller_coaster() -> None:
+    ns, printed = run_lesson("derivatives", only=("curve", "game"))
+    f = ns["f"]
+    crit = sorted(np.roots([1.2, 0, -3, 0.4]).real)
+    says("derivatives", f"at about $x = {crit[0]:.2f}$ and $x = {crit[2]:.2f}$")
+    says("derivatives", f"at $x \\approx {crit[1]:.2f}$, the slope is also zero")
+    assert f(crit[0]) < f(crit[2])  # the left valley is deeper
+    says("derivatives", f"near $x = {crit[0]:.2f}$, is deeper")
+    inflection = np.sqrt(3 / 3.6)  # f'' = 3.6 x² - 3
+    says("derivatives", f"here at $x \\approx \\pm {inflection:.2f}$")
+    says("derivatives", f"Put the slider at ${inflection:.2f}$")
+    assert "ended near x = 1.50" in printed["game"]  # from 0.5: the valley on the right
+    says("derivatives", "starting at $0.5$ leads to the valley on the right, near $x = 1.5$")
+    game = ns["slope"]
+    x = 0.1
+    for _ in range(100):
+        x = x - 0.02 if game(x) > 0 else x + 0.02
+    assert x < crit[1]  # the prediction: from 0.1, the left valley
+    says("derivatives", f"(near x = {crit[1]:.2f})")
+
+
+def test_a11_the_gradient() -> None:
+    ns, _ = run_lesson("the-gradient", only=("loss", "gradient"), solve=("write-gradient",))
+    dw, _db = ns["gradient"](-2.5, -15)
+    says("the-gradient", f"the slope along $w$ is about ${dw:.0f}$")
+    hess = curvature(DATA)
+    says("the-gradient", f"$\\sum x_i^2 = {hess[0, 0]:.0f}$")
+    says("the-gradient", f"only $n = {hess[1, 1]:.0f}$")
+    ratio = hess[0, 0] / hess[1, 1]
+    says("the-gradient", f"${hess[0, 0]:.0f} / {hess[1, 1]:.0f} = {ratio:g}$ times more sharply")
+
+
+def test_a12_the_edge_and_the_zigzag() -> None:
+    ns, _ = run_lesson("a-step-downhill", solve=("one-step", "edge"), skip=("guess",))
+    hess = curvature(np.asarray(ns["data"], dtype=float))
+    small, lam = np.linalg.eigvalsh(hess)
+    assert hess.tolist() == [[204, 36], [36, 8]]
+    says("a-step-downhill", "H = \\begin{bmatrix} 204 & 36 \\\\ 36 & 8 \\end{bmatrix}")
+    says("a-step-downhill", f"eigenvalues about ${lam:.1f}$ and ${small:.2f}$")
+    says("a-step-downhill", f"the edge is $2 / {lam:.1f} \\approx {2 / lam:.4f}$")
+    assert abs(ns["edge"] - 2 / lam) < 1e-12  # the exercise's solution computes it
+    says("a-step-downhill", f"Above $1/{lam:.1f} \\approx {1 / lam:.4f}$")
+    for rate, text in ((0.005, "{:.2f}"), (0.008, "{:.2f}"), (0.009, "{:.2f}")):
+        says("a-step-downhill", "$" + text.format(1 - rate * lam) + "$")
+    says("a-step-downhill", f"multiplies its distance by $1 - {small:.2f}\\,\\alpha$")
+    says("a-step-downhill", f"about ${1 - 0.0095 * small:.3f}$ even at $0.0095$")
+    # the first step from (0, 0) at 0.01 (a hint of the prediction), and its answer
+    g = ns["gradient"](0.0, 0.0)
+    # (a hint in YAML double quotes: its backslashes are doubled in the file)
+    says(
+        "a-step-downhill", f"moves $w$ by $0.01 \\\\cdot {-g[0]:.2f} \\\\approx {-0.01 * g[0]:.2f}$"
+    )
+    ns["w"], ns["b"], ns["learning_rate"] = 0.0, 0.0, 0.01
+    start = ns["loss"](0.0, 0.0)
+    for _ in range(10):
+        ns["update"]()
+    assert ns["loss"](ns["w"], ns["b"]) > start  # "higher"
+    # the settle exercise's range: 2000 steps from (0, 0) reach the best line
+    best = np.polyfit(DATA[:, 0], DATA[:, 1], 1)
+
+    def settles(rate: float) -> bool:
+        ns["w"], ns["b"], ns["learning_rate"] = 0.0, 0.0, rate
+        for _ in range(2000):
+            ns["update"]()
+            if abs(ns["w"]) > 1e6:
+                return False
+        return abs(ns["w"] - best[0]) < 1e-2 and abs(ns["b"] - best[1]) < 5e-2
+
+    assert settles(0.0003) and settles(0.0094) and not settles(0.0002) and not settles(0.0096)
+    says("a-step-downhill", "Anything from about 0.0003 up to just below the edge")
+
+
+def test_a13_the_run() -> None:
+    ns, _ = run_lesson("gradient-descent", skip=("guess",), solve=("loop",))
+    lam = float(np.linalg.eigvalsh(curvature(np.asarray(ns["data"], dtype=float)))[-1])
+    says("gradient-descent", f"$1 - 0.009 \\cdot {lam:.1f} \\approx {1 - 0.009 * lam:.2f}$")
+    says("gradient-descent", f"the edge $2/{lam:.1f} \\approx {2 / lam:.4f}$")
+    assert 0.009 < 2 / lam < 0.0096
+    start = (ns["w"], ns["b"])
+    ns["learning_rate"] = 0.009
+    ns["train"](2000)
+    assert abs(ns["w"] - 0.594) < 1e-3  # settles at 0.009
+    ns["w"], ns["b"], ns["learning_rate"] = *start, 0.0096
+    ns["train"](2000)
+    assert not abs(ns["w"]) < 1e6  # diverges at 0.0096
+    ns["w"], ns["b"], ns["learning_rate"] = *start, 0.003
+    ns["train"](5000)
+    w, b = np.polyfit(DATA[:, 0], DATA[:, 1], 1)
+    assert abs(ns["w"] - w) < 1e-4 and abs(ns["b"] - b) < 1e-3
+    says("gradient-descent", f"about $w \\approx {w:.3f}$, $b \\approx {b:.3f}$")
