@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := bubblewrap libseccomp2 chromium chromium-driver fonts-dejavu-core postgresql
+DEBIAN_PACKAGES := bubblewrap libseccomp2 chromium chromium-driver fonts-dejavu-core postgresql haproxy
 
 .PHONY: setup run test lint system-packages frontend bench clean
 
@@ -25,7 +25,7 @@ static/build/.built: package.json package-lock.json scripts/build_frontend.mjs $
 
 system-packages:
 	@if ! command -v bwrap >/dev/null || ! command -v chromium >/dev/null \
-	    || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	    || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v haproxy >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES); \
 	fi
@@ -47,6 +47,7 @@ bench: setup
 	$(PY) bench/bench_sandbox.py
 	$(PY) bench/bench_paint.py
 	$(PY) bench/bench_page.py
+	$(PY) bench/bench_cluster.py
 
 # Refresh the README's screenshots (docs/screenshot-*.png) from a real server and Chromium.
 .PHONY: screenshots

@@ -126,6 +126,28 @@ class Settings(BaseSettings):
     saved_code_kb: int = Field(
         64, ge=1, description="Largest code a learner may save in one cell, in KB."
     )
+    data_max_rows: int = Field(
+        1000,
+        ge=1,
+        description=(
+            "Most rows of a learner's own data (a CSV file or pasted rows). 1,000 keeps every "
+            "plot quick: a 61 x 61 loss landscape over a plain-Python loss loop is 3.7 million "
+            "steps, about a second, well inside `DESCENT_CALL_TIMEOUT_S`."
+        ),
+    )
+    data_max_kb: int = Field(
+        128,
+        ge=1,
+        description=(
+            "Largest file of a learner's own data, in KB; the page refuses a larger file before "
+            "sending it. After base64 (4/3) it still fits one `DESCENT_MAX_MESSAGE_KB` message."
+        ),
+    )
+    share_max_kb: int = Field(
+        256,
+        ge=1,
+        description=("Largest snapshot a Share link may hold (code, slider values, data), in KB."),
+    )
     drain_s: float = Field(
         10.0,
         ge=0,

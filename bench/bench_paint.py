@@ -1091,9 +1091,11 @@ def play_descent(browser: Browser, url: str, play_s: float) -> Play:
         page = ctx.new_page()
         load_descent(page, url, PLAY_SLUG)
         code = str(page.evaluate(EDITOR_TEXT, "loop"))
-        solved = re.sub(r"def train\(iterations\):\n(?:[ \t]+.*(?:\n|$))+", TRAIN_SOLVED, code)
+        solved = re.sub(
+            r"def train\(iterations(?:=\d+)?\):\n(?:[ \t]+.*(?:\n|$))+", TRAIN_SOLVED, code
+        )
         if solved == code:
-            raise RuntimeError("no `def train(iterations):` in the loop cell to complete")
+            raise RuntimeError("no `def train(iterations)` in the loop cell to complete")
         page.click("[data-editor='loop'] .cm-content")
         page.keyboard.press("Control+a")
         page.keyboard.press("Delete")

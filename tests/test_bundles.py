@@ -85,7 +85,8 @@ def test_a_slug_used_twice_names_both_files(tmp_path: Path) -> None:
     bundle = teachers_copy(tmp_path, "learning-rate-and-batch-size")
     err = refusal(LESSONS, tmp_path)
     assert err.path == bundle / "lesson.md" and err.line == 1
-    assert str(LESSONS / "learning-rate-and-batch-size" / "lesson.md") in err.problem and "learning-rate-and-batch-size" in err.problem
+    built_in = LESSONS / "learning-rate-and-batch-size" / "lesson.md"
+    assert str(built_in) in err.problem and "learning-rate-and-batch-size" in err.problem
 
 
 def test_a_bundle_is_named_by_its_slug(tmp_path: Path) -> None:

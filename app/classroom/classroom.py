@@ -84,6 +84,7 @@ class Classroom:
         self.db.ready()
         self.identity.key  # noqa: B018 - made now, not on the first page load
         with self.db.session() as db:
+            self.db.serialize_start(db)
             if self.settings.teacher_password:
                 accounts.sync_teacher_password(db, self.settings.teacher_password)
             elif accounts.teacher_hash(db) is None:

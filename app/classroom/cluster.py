@@ -1,9 +1,10 @@
 """What the replicas of one course tell each other (docs/cluster.md), so that a room works
 wherever its learners' and its teacher's pages land:
 
-* `pts`: each tick of the class landscape, the points this replica's learners moved, per room;
-* `here`: who has a lesson open here, per room (on change, and every second as a heartbeat;
-  a replica silent for a few seconds is gone, and its learners' points and places with it);
+* `tick`: at each tick of the class landscape, one message with the points this replica's
+  learners moved, per room, and who has a lesson open here, per room (when it changed, and
+  every second as a heartbeat: a replica silent for a few seconds is gone, and its learners'
+  points and places with it);
 * `remove` and `restart`: the teacher's actions, carried out on every replica; a restart is
   answered (`restarted`) with how many kernels each replica restarted;
 * `hello` (a replica started or reconnected: everyone sends it their points and presence) and
@@ -48,10 +49,15 @@ class Ask:
     count: int = 0
 
 
-def points_json(changes: dict[LearnerId, Any]) -> tuple[list[list[Any]], list[str]]:
-    moved = [[learner, p.lesson, p.w, p.b] for learner, p in changes.items() if p is not None]
-    gone = [str(learner) for learner, p in changes.items() if p is None]
-    return moved, gone
+def points_json(outbox: Outbox) -> list[list[Any]]:
+    """[[room, [[learner, lesson, w, b], ...], [learner who left, ...]], ...]"""
+    found = []
+    for room, changes in outbox.items():
+        moved = [[learner, p.lesson, p.w, p.b] for learner, p in changes.items() if p is not None]
+        gone = [learner for learner, p in changes.items() if p is None]
+        if moved or gone:
+            found.append([room, moved, gone])
+    return found
 
 
 class Cluster:
@@ -70,6 +76,7 @@ class Cluster:
         self.sent_presence: Presence | None = None
         self.sent_at = 0.0
         self.resync = False
+        self.sending: asyncio.Task[None] | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
@@ -78,8 +85,9 @@ class Cluster:
 
     async def stop(self) -> None:
         self.landscape.before_tick = None
-        for task in list(self.tasks):
-            task.cancel()
+        for task in [*self.tasks, self.sending]:
+            if task is not None:
+                task.cancel()
         if self.bus.shared:
             await self.bus.publish({"t": "bye"})
         await self.bus.stop()
@@ -132,9 +140,10 @@ class Cluster:
 
     # -------------------------------------------------------------- each landscape tick
 
-    async def tick(self) -> None:
-        """Send this tick's moved points and, when it changed or a second went by, who is here;
-        forget the replicas that fell silent."""
+    def tick(self) -> None:
+        """At each landscape tick: forget the replicas that fell silent, and send the others
+        this tick's message, unless the previous one is still on its way (a slow database:
+        this tick's changes then go with the next)."""
         now = time.monotonic()
         for name in [n for n, peer in self.peers.items() if now - peer.seen > GONE_AFTER_S]:
             log.warning("replica %s fell silent: its learners' places and points are let go", name)
@@ -142,23 +151,27 @@ class Cluster:
         if not self.bus.shared:
             self.landscape.take_outbox()
             return
-        resync, self.resync = self.resync, False
-        outbox = self.landscape.own_points() if resync else self.landscape.take_outbox()
-        if resync:
-            self.landscape.take_outbox()
-        await self._send_points(outbox)
-        presence = self.live.presence()
-        if resync or presence != self.sent_presence or now - self.sent_at >= HEARTBEAT_S:
-            rooms = [[room, count, who] for room, (count, who) in presence.items()]
-            if await self.bus.publish({"t": "here", "rooms": rooms}):
-                self.sent_presence, self.sent_at = presence, now
+        if self.sending is None or self.sending.done():
+            self.sending = asyncio.create_task(self._send(now))
 
-    async def _send_points(self, outbox: Outbox) -> None:
-        for room, changes in outbox.items():
-            if not changes:
-                continue
-            moved, gone = points_json(changes)
-            await self.bus.publish({"t": "pts", "room": room, "moved": moved, "gone": gone})
+    async def _send(self, now: float) -> None:
+        """One message: the points moved since the last (all of them after a `hello`), and who
+        is here when it changed or a second went by."""
+        resync, self.resync = self.resync, False
+        outbox = self.landscape.take_outbox()
+        if resync:
+            outbox = self.landscape.own_points()
+        message: Message = {"t": "tick", "pts": points_json(outbox)}
+        presence = self.live.presence()
+        here = resync or presence != self.sent_presence or now - self.sent_at >= HEARTBEAT_S
+        if here:
+            message["here"] = [[room, count, who] for room, (count, who) in presence.items()]
+        if not message["pts"] and not here:
+            return
+        if not await self.bus.publish(message):
+            self.resync = True  # lost: send everything once the database answers again
+        elif here:
+            self.sent_presence, self.sent_at = presence, now
 
     def _on_connect(self) -> None:
         """Listening (again): ask everyone for their state, and send ours at the next tick."""
@@ -178,19 +191,13 @@ class Cluster:
             return
         peer = self.peers.setdefault(origin, Peer(time.monotonic()))
         peer.seen = time.monotonic()
-        if kind == "pts":
-            room = RoomId(int(msg["room"]))
-            for learner, lesson, w, b in msg["moved"]:
-                self.landscape.move(
-                    room, LearnerId(learner), LessonSlug(lesson), float(w), float(b), origin
-                )
-            for learner in msg["gone"]:
-                self.landscape.leave(room, LearnerId(learner), origin)
-        elif kind == "here":
-            peer.rooms = {
-                RoomId(int(room)): (int(count), {LearnerId(k): str(v) for k, v in who.items()})
-                for room, count, who in msg["rooms"]
-            }
+        if kind == "tick":
+            self._points(origin, msg["pts"])
+            if "here" in msg:
+                peer.rooms = {
+                    RoomId(int(room)): (int(count), {LearnerId(k): str(v) for k, v in who.items()})
+                    for room, count, who in msg["here"]
+                }
         elif kind == "hello":
             self.resync = True
         elif kind == "remove":
@@ -204,6 +211,16 @@ class Cluster:
                 ask.waiting.discard(origin)
                 if not ask.waiting:
                     ask.done.set()
+
+    def _points(self, origin: str, rooms: list[list[Any]]) -> None:
+        for room_id, moved, gone in rooms:
+            room = RoomId(int(room_id))
+            for learner, lesson, w, b in moved:
+                self.landscape.move(
+                    room, LearnerId(learner), LessonSlug(lesson), float(w), float(b), origin
+                )
+            for learner in gone:
+                self.landscape.leave(room, LearnerId(learner), origin)
 
     async def _restart_for(self, asker: str, key: str, learner: LearnerId) -> None:
         count = await self.restart_local(learner)

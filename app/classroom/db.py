@@ -58,8 +58,9 @@ def private_sqlite_file(path: Path) -> None:
             part.chmod(PRIVATE_FILE)
 
 
-#: The largest integer both databases store (a signed 64-bit column).
-MAX_INTEGER = 2**63 - 1
+#: The largest integer every integer column stores on both databases (PostgreSQL's INTEGER is
+#: signed 32-bit; SQLite would take more, so the same value is refused on both).
+MAX_INTEGER = 2**31 - 1
 
 
 class Unstorable(ValueError):
@@ -86,6 +87,8 @@ def refuse_unstorable(
     """Before any statement, on either database: NUL bytes (PostgreSQL refuses them in text,
     SQLite keeps them), lone surrogates and integers beyond 64 bits are refused the same way,
     with words, and nothing is written half-way."""
+    if "pg_advisory" in statement:  # the lock keys are 64-bit on purpose, and ours
+        return
     rows = parameters if executemany else [parameters]
     for row in rows:
         values = row.values() if isinstance(row, dict) else row if row is not None else ()
@@ -149,6 +152,12 @@ class Database:
     def session(self) -> Session:
         self.ready()
         return self.sessions()
+
+    def serialize_start(self, db: Session) -> None:
+        """Replicas that start together do their first writes (the teacher's password) one
+        after the other: a PostgreSQL advisory lock held until `db`'s transaction ends."""
+        if self.dialect == "postgresql":
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK + 1})
 
     @property
     def dialect(self) -> str:

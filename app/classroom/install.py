@@ -11,7 +11,7 @@ from app.classroom.classroom import Classroom
 from app.classroom.db import Unstorable
 from app.classroom.metrics import RequestTimer
 from app.classroom.middleware import LearnerCookies
-from app.classroom.routes import learner, live, ops, teacher, work
+from app.classroom.routes import data, learner, live, ops, share, teacher, work
 
 
 async def unstorable(request: Request, exc: Exception) -> Response:
@@ -24,7 +24,7 @@ async def unstorable(request: Request, exc: Exception) -> Response:
 
 
 def install_classroom(app: FastAPI, classroom: Classroom, templates: Environment) -> None:
-    for module in (learner, work, teacher, live, ops):
+    for module in (learner, work, teacher, live, ops, data, share):
         app.include_router(module.router)
     app.add_exception_handler(Unstorable, unstorable)
     app.add_middleware(LearnerCookies, identity=classroom.identity)

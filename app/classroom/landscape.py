@@ -84,7 +84,8 @@ class ClassLandscape:
         self.points: dict[RoomId, dict[LearnerId, Point]] = {}
         self.dirty: set[RoomId] = set()
         self.outbox: Outbox = {}
-        self.before_tick: Callable[[], Awaitable[None]] | None = None
+        #: Called at each tick, before the teachers' snapshots: it must not wait.
+        self.before_tick: Callable[[], None] | None = None
         self.viewers: set[Viewer] = set()
         self.seq = itertools.count(1)
         self.task: asyncio.Task[None] | None = None
@@ -176,7 +177,7 @@ class ClassLandscape:
             await asyncio.sleep(self.interval_s - now % self.interval_s)
             if self.before_tick is not None:
                 try:
-                    await asyncio.wait_for(self.before_tick(), self.interval_s)
+                    self.before_tick()
                 except Exception:
                     log.exception("the class landscape could not be shared with other replicas")
             await asyncio.sleep(self.offset_s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from app.classroom.data_observer import DataObserver
 from app.classroom.live import Ticket
 from app.classroom.work import Checked, Opened, Ran
 from app.protocol import CellId, ExerciseId
@@ -15,8 +16,9 @@ if TYPE_CHECKING:
     from app.classroom.classroom import Classroom
 
 
-class ClassroomObserver:
-    """One per admitted lesson socket; implements app.session.SessionObserver."""
+class ClassroomObserver(DataObserver):
+    """One per admitted lesson socket; implements app.session.SessionObserver (and, through
+    DataObserver, app.session.hooks.DataKeeper)."""
 
     def __init__(self, classroom: Classroom, ticket: Ticket) -> None:
         self.classroom, self.ticket = classroom, ticket

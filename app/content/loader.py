@@ -22,7 +22,7 @@ from app.content.check_source import read_checks
 from app.content.directives import Builder, directives, parse_yaml
 from app.content.errors import LessonError
 from app.content.exercises import problem_of
-from app.content.model import Catalogue, Lesson, LessonSlug
+from app.content.model import Catalogue, DataSpec, Lesson, LessonSlug
 from app.content.render import markdown_parser
 from app.protocol import Allowance
 
@@ -56,6 +56,18 @@ class SandboxSpec(_Strict):
     loopback: bool = False
 
 
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class DataDecl(_Strict):
+    """A lesson's data declaration: `{variable: data, shape: pairs, columns: [x, y]}`, or for
+    `arrays` and `tensors` one variable per column: `{variable: [xs, ys], shape: arrays, ...}`."""
+
+    variable: str | list[str]
+    shape: str
+    columns: list[str] = Field(min_length=1, max_length=8)
+
+
 class FrontMatter(_Strict):
     title: str = Field(min_length=1)
     slug: str
@@ -63,6 +75,43 @@ class FrontMatter(_Strict):
     order: int = Field(ge=0)
     summary: str = Field(min_length=1)
     sandbox: SandboxSpec | None = None
+    data: DataDecl | None = None
+
+
+def data_spec(path: Path, line: int, decl: DataDecl) -> DataSpec:
+    """The declaration checked: a known shape, names that are Python identifiers, and one
+    variable for `pairs` or one per column otherwise; else a LessonError at its line."""
+    from app.kernel.dataset import SHAPES
+
+    def wrong(words: str) -> LessonError:
+        return LessonError(path, line, f"front matter: data: {words}")
+
+    if decl.shape not in SHAPES:
+        raise wrong(f"shape {decl.shape!r} is not one of {', '.join(SHAPES)}")
+    names = [decl.variable] if isinstance(decl.variable, str) else list(decl.variable)
+    for name in [*names, *decl.columns]:
+        if not re.match(IDENTIFIER, name):
+            raise wrong(f"{name!r} is not a Python name")
+    if len(set(decl.columns)) != len(decl.columns):
+        raise wrong("the columns' names must differ")
+    if decl.shape == "pairs" and len(names) != 1:
+        raise wrong("shape pairs keeps the rows in one variable: give one name")
+    if decl.shape != "pairs" and len(names) != len(decl.columns):
+        raise wrong(
+            f"shape {decl.shape} binds one variable per column: give {len(decl.columns)} "
+            f"names in variable, got {len(names)}"
+        )
+    return DataSpec(tuple(names), decl.shape, tuple(decl.columns))
+
+
+def _front_matter_line(text: str, key: str) -> int:
+    """The line of a front matter key (for errors), else 1."""
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if line == "---":
+            break
+        if line.startswith(f"{key}:"):
+            return number
+    return 1
 
 
 def load_lesson(path: Path) -> Lesson:
@@ -83,6 +132,7 @@ def load_lesson(path: Path) -> Lesson:
         raise LessonError(
             path, 1, f"front matter: slug {meta.slug!r} must be lowercase words joined by -"
         )
+    data = data_spec(path, _front_matter_line(text, "data"), meta.data) if meta.data else None
     spec = meta.sandbox
     allow = Allowance(spec.processes, spec.loopback) if spec is not None else None
     checks_py = path.parent / CHECKS_FILE
@@ -116,6 +166,7 @@ def load_lesson(path: Path) -> Lesson:
         plots=b.plots,
         exercises=b.exercises,
         sandbox=allow or None,
+        data=data,
     )
 
 

@@ -94,6 +94,17 @@ class SliderGroup:
     sliders: tuple[Slider, ...]
 
 
+@dataclass(frozen=True)
+class DataSpec:
+    """Where a lesson keeps the data its model is fitted to (front matter `data:`), so that a
+    learner can load their own: `variables` (one for `pairs`, else one per column), the
+    `shape` (one of app/kernel/dataset.py's SHAPES) and the `columns`' names."""
+
+    variables: tuple[str, ...]
+    shape: str
+    columns: tuple[str, ...]
+
+
 Block = Prose | SliderGroup | CodeCell | Plot | Exercise
 Track = Literal["A", "B", "C", "D"]
 
@@ -115,12 +126,14 @@ class Lesson:
     exercises: dict[ExerciseId, Exercise] = field(default_factory=dict)
     #: What its kernels may do beyond every other kernel (front matter `sandbox:`); None: nothing.
     sandbox: Allowance | None = None
+    #: The data a learner may replace with their own (front matter `data:`); None: no data.
+    data: DataSpec | None = None
 
     @property
     def folder(self) -> Path:
         """The lesson's bundle: the folder of its lesson.md, checks.py and data files. A check
-        request names it so the kernel finds the bundle's checks."""
-        return self.path.parent
+        request names it so the kernel finds the bundle's checks, whatever its working folder."""
+        return self.path.parent.resolve()
 
     def initial_values(self) -> dict[str, float]:
         """Each slider's starting value."""

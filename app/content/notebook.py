@@ -3,12 +3,14 @@ cells, sliders as plain assignments, so it runs top to bottom in any Python kern
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from app.content.model import CodeCell, Exercise, Lesson, Plot, Prose, SliderGroup
+from app.content.datacsv import Rows
+from app.content.model import CodeCell, DataSpec, Exercise, Lesson, Plot, Prose, SliderGroup
 
 PREAMBLE = (
     "# Descent sets DEVICE to where torch should compute: 'cuda' with a GPU, else 'cpu'.\n"
@@ -20,9 +22,37 @@ PREAMBLE = (
 )
 
 
-def lesson_notebook(lesson: Lesson, code: Mapping[str, str] | None = None) -> NotebookNode:
-    """The notebook of `lesson`, with `code` (cell id -> text) in place of the lesson's code."""
+def data_cell_source(spec: DataSpec, rows: Rows) -> str:
+    """Python that defines the lesson's data variables from the learner's rows."""
+    head = "# Your own data, loaded in Descent: it replaces the lesson's."
+    if spec.shape == "pairs":
+        pairs = ", ".join("(" + ", ".join(repr(v) for v in row) + ")" for row in rows)
+        return f"{head}\n{spec.variables[0]} = [{pairs}]"
+    lines = [head]
+    if spec.shape == "arrays":
+        lines.append("import numpy as np")
+    else:
+        lines.append("import torch")
+    for i, name in enumerate(spec.variables):
+        values = ", ".join(repr(row[i]) for row in rows)
+        if spec.shape == "arrays":
+            lines.append(f"{name} = np.array([{values}])")
+        else:
+            lines.append(f"{name} = torch.tensor([{values}], dtype=torch.float32, device=DEVICE)")
+    return "\n".join(lines)
+
+
+def _assigns(spec: DataSpec, text: str) -> bool:
+    return any(re.search(rf"^\s*{re.escape(v)}\s*=[^=]", text, re.M) for v in spec.variables)
+
+
+def lesson_notebook(
+    lesson: Lesson, code: Mapping[str, str] | None = None, data: Rows | None = None
+) -> NotebookNode:
+    """The notebook of `lesson`, with `code` (cell id -> text) in place of the lesson's code,
+    and the learner's own `data` (rows) after every cell that sets the lesson's data."""
     code = code or {}
+    spec = lesson.data if data else None
     v4 = nbformat.v4
     cells = [
         v4.new_markdown_cell(f"# {lesson.title}\n\n*{lesson.summary}*\n\nExported from Descent."),
@@ -40,6 +70,8 @@ def lesson_notebook(lesson: Lesson, code: Mapping[str, str] | None = None) -> No
         elif isinstance(block, CodeCell):
             text = code.get(block.id, block.code) if block.editable else block.code
             cells.append(v4.new_code_cell(text.rstrip("\n")))
+            if spec is not None and data and _assigns(spec, text):
+                cells.append(v4.new_code_cell(data_cell_source(spec, data)))
         elif isinstance(block, Plot):
             cells.append(
                 v4.new_markdown_cell(
@@ -54,6 +86,12 @@ def lesson_notebook(lesson: Lesson, code: Mapping[str, str] | None = None) -> No
                     + (f"\n\nHints:\n{hints}" if hints else "")
                 )
             )
+    if (
+        spec is not None
+        and data
+        and not any(_assigns(spec, c.source) for c in cells if c.cell_type == "code")
+    ):
+        cells.insert(2, v4.new_code_cell(data_cell_source(spec, data)))
     nb = v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -70,7 +108,9 @@ def _plain(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html).strip()
 
 
-def notebook_bytes(lesson: Lesson, code: Mapping[str, str] | None = None) -> bytes:
-    nb = lesson_notebook(lesson, code)
+def notebook_bytes(
+    lesson: Lesson, code: Mapping[str, str] | None = None, data: Rows | None = None
+) -> bytes:
+    nb = lesson_notebook(lesson, code, data)
     nbformat.validate(nb)
     return nbformat.writes(nb).encode()

@@ -20,6 +20,7 @@ import msgspec
 import numpy as np
 
 from app.kernel import confine
+from app.kernel.bound_data import BoundData
 from app.kernel.channel import ChannelClosed, recv_frame, send_frame
 from app.kernel.confine import out_of_memory_words, process_limit_words
 from app.kernel.refusals import forget, refusal_words
@@ -29,6 +30,8 @@ from app.protocol import (
     Array,
     KCheck,
     KChecked,
+    KData,
+    KDataDone,
     KernelReply,
     KEvaluate,
     KEvaluated,
@@ -132,12 +135,15 @@ class Runtime:
             "DEVICE": device,  # where torch code should compute: "cuda" or "cpu"
             "progress": self.progress,
         }
+        #: The learner's own data, bound again after every Run (app/kernel/bound_data.py).
+        self.data = BoundData(device)
         self.handlers: dict[type[Any], Callable[[Any], KernelReply]] = {
             KExec: self.exec_cell,
             KEvaluate: self.evaluate,
             KEvaluateMany: self.evaluate_many,
             KCheck: self.check,
             KTrain: self.train,
+            KData: lambda req: self.data.handle(self.ns, req),
         }
 
     def progress(self, done: float, total: float = 0.0, label: str = "") -> None:
@@ -176,6 +182,7 @@ class Runtime:
                 error, error_line = learner_traceback(exc)
         finally:
             sys.stdout, sys.stderr = old
+            self.data.rebind(self.ns)
         return KExecDone(
             req.id,
             ok,
@@ -327,6 +334,8 @@ def interrupted(req: Any) -> KernelReply:
         return KExecDone(req.id, False, "", "", words, 0, False, True)
     if isinstance(req, KCheck):
         return KChecked(req.id, False, words)
+    if isinstance(req, KData):
+        return KDataDone(req.id, False, words)
     if isinstance(req, KEvaluateMany):
         return KEvaluatedMany(req.id, [KEvaluated(req.id, {}, {}, words) for _ in req.items])
     return KEvaluated(req.id, {}, {}, words)

@@ -88,7 +88,22 @@ class KTrain(msgspec.Struct, tag="train", array_like=True):
     reset: bool
 
 
-KernelRequest = KExec | KEvaluate | KEvaluateMany | KCheck | KTrain
+class KData(msgspec.Struct, tag="data", array_like=True):
+    """A learner's own data: parse `raw` (the file's bytes) inside the kernel with the lesson's
+    declaration and the limits, bind it in the namespace and keep it bound after every later
+    Run. `reset` drops it instead (the web process then runs the cells again)."""
+
+    id: int
+    raw: bytes
+    variables: list[str]
+    shape: str
+    columns: list[str]
+    max_rows: int
+    max_bytes: int
+    reset: bool = False
+
+
+KernelRequest = KExec | KEvaluate | KEvaluateMany | KCheck | KTrain | KData
 
 # --------------------------------------------------------------------------- kernel -> server
 
@@ -135,6 +150,20 @@ class KChecked(msgspec.Struct, tag="checked", array_like=True, forbid_unknown_fi
     message: str
 
 
+class KDataDone(msgspec.Struct, tag="data_done", array_like=True, forbid_unknown_fields=True):
+    """The answer to KData: `ok` with the rows, whether row 1 was a header, each column's
+    [min, max] and the parsed numbers as a normalised CSV (what the server stores); or the
+    parser's words naming the row and the problem."""
+
+    id: int
+    ok: bool
+    message: str
+    rows: int = 0
+    header: bool = False
+    ranges: dict[str, list[float]] = {}
+    csv: str = ""
+
+
 class KFailed(msgspec.Struct, tag="failed", array_like=True, forbid_unknown_fields=True):
     """The kernel could not confine itself and will not run learner code."""
 
@@ -150,7 +179,9 @@ class KProgress(msgspec.Struct, tag="progress", array_like=True, forbid_unknown_
     label: str
 
 
-KernelReply = KHello | KExecDone | KEvaluated | KEvaluatedMany | KChecked | KFailed | KProgress
+KernelReply = (
+    KHello | KExecDone | KEvaluated | KEvaluatedMany | KChecked | KDataDone | KFailed | KProgress
+)
 
 
 request_encoder = msgspec.msgpack.Encoder()

@@ -62,7 +62,24 @@ class Ping(msgspec.Struct, tag="ping", forbid_unknown_fields=True):
     seq: int = 0
 
 
-ClientMessage = Open | Slide | Run | Check | Train | Interrupt | Restart | Ping
+class DataLoad(msgspec.Struct, tag="data", forbid_unknown_fields=True):
+    """The learner's own data for the lesson: the file's bytes as base64 (the kernel sees the
+    real bytes, whatever their encoding), and the file's name for the words."""
+
+    content: str
+    name: str = ""
+    seq: int = 0
+
+
+class DataReset(msgspec.Struct, tag="data_reset", forbid_unknown_fields=True):
+    """Back to the lesson's data: the learner's own is dropped (and forgotten)."""
+
+    seq: int = 0
+
+
+ClientMessage = (
+    Open | Slide | Run | Check | Train | Interrupt | Restart | Ping | DataLoad | DataReset
+)
 
 # --------------------------------------------------------------------------- server -> page
 
@@ -152,6 +169,20 @@ class ErrorMsg(msgspec.Struct, tag="error"):
     message: str
 
 
+class DataState(msgspec.Struct, tag="data_state"):
+    """Whose data the lesson uses now: `lesson` (its own), `yours` (the learner's file) or
+    `room` (the teacher's); with its rows, each column's [min, max], and words (the parser's
+    words when a file was refused: `ok` is then false and the data in use did not change)."""
+
+    source: Literal["lesson", "yours", "room"]
+    ok: bool = True
+    rows: int = 0
+    columns: dict[str, list[float]] = {}
+    header: bool = False
+    message: str = ""
+    seq: int = 0
+
+
 class Pong(msgspec.Struct, tag="pong"):
     """The answer to a Ping, with its seq."""
 
@@ -169,6 +200,7 @@ ServerMessage = (
     | Status
     | TrainState
     | ErrorMsg
+    | DataState
     | Pong
 )
 

@@ -4,7 +4,8 @@ progress and move each learner's point on the teacher's class landscape."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
 
 from app.protocol import CellId, ExerciseId, ServerMessage
 from app.supervisor import Kernel
@@ -60,3 +61,26 @@ class NoObserver:
 
     async def closed(self, session: LiveSession) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class StoredData:
+    """A learner's data kept by a listener: the normalised CSV, and whose it is."""
+
+    csv: str
+    source: Literal["yours", "room"]
+
+
+@runtime_checkable
+class DataKeeper(Protocol):
+    """An observer that also keeps a learner's own data (the classroom): a session without one
+    keeps the data only while it lives."""
+
+    async def stored_data(self, session: LiveSession) -> StoredData | None:
+        """The data to apply when a kernel starts: the learner's own, else their room's."""
+
+    async def keep_data(self, session: LiveSession, csv: str) -> str:
+        """Keep a dataset the kernel parsed; "" when kept, else words why not."""
+
+    async def drop_data(self, session: LiveSession) -> StoredData | None:
+        """Forget the learner's own data; what they start from now (their room's), if any."""

@@ -9,6 +9,8 @@ from app.protocol import (
     CellId,
     Check,
     CheckResult,
+    DataLoad,
+    DataReset,
     ErrorMsg,
     KCheck,
     KChecked,
@@ -24,8 +26,9 @@ from app.protocol import (
     Status,
     Train,
 )
+from app.session.data import PageData
 from app.session.figures import Figures
-from app.session.hooks import NoObserver, SessionObserver
+from app.session.hooks import DataKeeper, NoObserver, SessionObserver
 from app.session.link import KernelLink, Send
 from app.session.sliders import SlideQueue
 from app.session.training import Trainer
@@ -51,6 +54,8 @@ class Session:
         self.sliders = SlideQueue(lesson, self._slid)
         self.figures = Figures(self.link, self.sliders.values)
         self.trainer = Trainer(self.link, self.figures, self._trained)
+        keeper = self.observer if isinstance(self.observer, DataKeeper) else None
+        self.data = PageData(self.link, keeper, self)
 
     @property
     def kernel(self) -> Kernel | None:
@@ -109,6 +114,7 @@ class Session:
                 await self._exec(cid, self.code[cid], seq=0)
                 if link.kernel is None:
                     return  # it died running the page's code: the page was told so
+            await self.data.restore()  # the learner's own data, bound after the cells
             await self.figures.draw_all(seq=0, whole=True)
             if link.kernel is not None:  # a kernel that died drawing is not ready
                 await self.send(Status("idle"))
@@ -199,6 +205,35 @@ class Session:
         if isinstance(reply, KChecked):
             await self.send(CheckResult(msg.exercise, reply.passed, reply.message, msg.seq))
             await self.observer.checked(self, msg.exercise, reply.passed)
+
+    # ------------------------------------------------------------------ the learner's data
+
+    async def load_data(self, msg: DataLoad) -> None:
+        """The learner's own file: parsed in the kernel, then every plot drawn whole from it."""
+        if not await self._ready():
+            await self.data.state(msg.seq, False, "Your kernel is not running. Press Restart.")
+            return
+        await self.trainer.stop_all()
+        await self.send(Status("busy", "Loading your data…"))
+        if await self.data.load(msg.content, msg.name, msg.seq) and self.link.kernel:
+            await self.figures.draw_all(msg.seq, whole=True)
+        if self.link.kernel:
+            await self.send(Status("idle"))
+
+    async def reset_data(self, msg: DataReset) -> None:
+        """Back to the lesson's data: the cells run again to make it, then every plot."""
+        if not await self._ready():
+            return
+        await self.trainer.stop_all()
+        await self.send(Status("busy", "Back to the lesson's data…"))
+        if await self.data.reset(msg.seq):
+            for cid in self.lesson.cells:
+                await self._exec(cid, self.code[cid], msg.seq)
+                if self.link.kernel is None:
+                    return
+            await self.figures.draw_all(msg.seq, whole=True)
+        if self.link.kernel:
+            await self.send(Status("idle"))
 
     # ------------------------------------------------------------------ sliders and training
 

@@ -17,6 +17,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import ROOT
+from app.plots.base import TrainablePlotKind
+from app.plots.registry import plot_kind
 from app.web import pages, socket
 from app.web.assets import asset_url
 from app.web.drain import Drain, DrainTraffic
@@ -34,6 +36,7 @@ def make_templates() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["asset"] = asset_url
+    env.globals["trainable"] = lambda kind: isinstance(plot_kind(kind), TrainablePlotKind)
     return env
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
+from app.content.datacsv import BadCsv, read_normalised
 from app.content.model import Catalogue
 from app.content.notebook import notebook_bytes
 from app.web.assets import FULL_PLOTLY, plotly_bundle, serve_asset
@@ -61,6 +62,8 @@ async def lesson_page(request: Request, slug: str) -> HTMLResponse:
 
 class NotebookRequest(BaseModel):
     cells: dict[str, str] = {}
+    #: The learner's own data as the server keeps it (normalised CSV), or None.
+    data: str | None = None
 
 
 @router.post("/lessons/{slug}/notebook")
@@ -71,8 +74,16 @@ async def export_notebook(request: Request, slug: str, body: NotebookRequest) ->
         raise NotFound(f"There is no lesson called “{slug}”.")
     if sum(len(c) for c in body.cells.values()) > 1_000_000:
         return JSONResponse({"detail": "too much code"}, status_code=413)
+    rows = None
+    if body.data and lesson.data:
+        settings = request.app.state.services.settings
+        try:
+            most = 8 * settings.data_max_kb * 1024  # normalised text: up to 8x the file
+            rows = read_normalised(body.data, lesson.data.columns, settings.data_max_rows, most)
+        except BadCsv as err:
+            return JSONResponse({"detail": str(err)}, status_code=400)
     return Response(
-        notebook_bytes(lesson, body.cells),
+        notebook_bytes(lesson, body.cells, rows),
         media_type="application/x-ipynb+json",
         headers={"Content-Disposition": f'attachment; filename="{lesson.slug}.ipynb"'},
     )

@@ -18,6 +18,8 @@ from starlette.websockets import WebSocketState
 from app.protocol import (
     Check,
     ClientMessage,
+    DataLoad,
+    DataReset,
     ErrorMsg,
     Interrupt,
     Open,
@@ -128,6 +130,14 @@ async def on_restart(page: PageSocket, msg: Restart) -> None:
     page.spawn(page.live.restart())
 
 
+async def on_data(page: PageSocket, msg: DataLoad) -> None:
+    page.spawn(page.live.load_data(msg))
+
+
+async def on_data_reset(page: PageSocket, msg: DataReset) -> None:
+    page.spawn(page.live.reset_data(msg))
+
+
 async def on_ping(page: PageSocket, msg: Ping) -> None:
     await page.send(Pong(msg.seq))
 
@@ -143,6 +153,8 @@ HANDLERS: dict[type[Any], Handler] = {
     Interrupt: on_interrupt,
     Restart: on_restart,
     Ping: on_ping,
+    DataLoad: on_data,
+    DataReset: on_data_reset,
 }
 
 

@@ -15,8 +15,6 @@ from app.kernel.checks import (
     check,
     close,
     define_first,
-    expression,
-    fill,
     learner_function,
     shown,
 )
@@ -128,32 +126,63 @@ def test_accuracy(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
     )
 
 
-def _choice(value: Any, choices: list[Any]) -> Any:
-    """The choice `value` names (text compared without case or spaces), or None."""
-    for c in choices:
-        if isinstance(c, str) and isinstance(value, str):
-            if value.strip().lower() == c.lower():
-                return c
-        elif type(value) is type(c) and value == c:
-            return c
-    return None
+def _table(probs: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Counts: rows are the true digit (3, 7), columns the model's answer (3, 7)."""
+    said = probs > 0.5
+    truth = targets > 0.5
+    return np.array(
+        [
+            [np.sum(~truth & ~said), np.sum(~truth & said)],
+            [np.sum(truth & ~said), np.sum(truth & said)],
+        ],
+        dtype=np.float64,
+    )
 
 
-@check("prediction", mistakes=("wrong",))
-def prediction(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
-    """A prediction written down before a run: the variable `variable` set to one of `choices`,
-    against `truth`, a formula over the page's names that computes the right choice from the
-    lesson's own code (params: variable, choices, truth, right). Mistakes: wrong (field:
-    answer, the right choice)."""
-    name = str(params.get("variable", "prediction"))
-    choices = list(params.get("choices", ()))
-    said = _choice(ns.get(name), choices)
-    if said is None:
-        listed = " or ".join(f'"{c}"' if isinstance(c, str) else repr(c) for c in choices)
-        return False, f"Set `{name}` to {listed}, press Run, then check."
-    truth = _choice(expression(str(params["truth"]), ns)(), choices)
-    if said == truth:
-        right = str(params.get("right", "Right: the run agrees with your prediction."))
-        return True, fill(right, answer=truth)
-    wrong = Mistakes(params).message("wrong", answer=truth)
-    return False, wrong or f"Not this time: the run says {truth!r}."
+@check("confusion_table", mistakes=("training_set", "transposed", "fractions"))
+def confusion_table(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
+    """The learner's `function(model)` returns the 2 x 2 table of counts on the test images:
+    rows the true digit (3, then 7), columns the model's answer (3, then 7). Tried on a stand-in
+    model that is right on 85 % of the test images and 60 % of the training images.
+    params: function, test, train (as for test_accuracy). Mistakes: training_set, transposed,
+    fractions."""
+    name = str(params.get("function", "confusion"))
+    fn = learner_function(ns, name)
+    if fn is None:
+        return define_first(name, "model")
+    (xt, yt), (xr, yr) = (
+        params.get("test", ["X_test", "y_test"]),
+        params.get("train", ["X_train", "y_train"]),
+    )
+    if not all(isinstance(ns.get(v), torch.Tensor) for v in (xt, yt, xr, yr)):
+        return False, "Run the data cell first: the test and training tensors are missing."
+    test_y, train_y = array(ns[yt]), array(ns[yr])
+    assert test_y is not None and train_y is not None
+    test_y, train_y = test_y.reshape(-1), train_y.reshape(-1)
+    probe = _Probe([(ns[xt], test_y, 0.85), (ns[xr], train_y, 0.6)])
+    value = fn(probe)
+    got = array(value)
+    if got is None or got.shape != (2, 2):
+        return False, (
+            f"`{name}` should return a 2 x 2 table (a list of two rows of two numbers); it "
+            f"returned {shown(value)}."
+        )
+    want = _table(_probs(probe, ns[xt]), test_y)
+    if close(got, want, 1e-9):
+        return True, (
+            f"Correct: on a stand-in model your table is {want.astype(int).tolist()}: "
+            f"{int(want[0, 1])} threes called 7 and {int(want[1, 0])} sevens called 3."
+        )
+    slips = {
+        "training_set": lambda: close(got, _table(_probs(probe, ns[xr]), train_y), 1e-9),
+        "transposed": lambda: close(got, want.T, 1e-9),
+        "fractions": lambda: (
+            close(got, want / want.sum(), 1e-9)
+            or close(got, want / want.sum(axis=1, keepdims=True), 1e-9)
+        ),
+    }
+    slip = Mistakes(params).first(slips)
+    return False, slip or (
+        f"Not yet: on a stand-in model the table should be {want.astype(int).tolist()}, but "
+        f"`{name}` returned {shown(value)}."
+    )

@@ -15,8 +15,6 @@ from app.kernel.checks import (
     check,
     close,
     define_first,
-    expression,
-    fill,
     learner_function,
     sigmoid,
 )
@@ -101,34 +99,3 @@ def forward_pass(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
         "Correct: the hidden activations and the output match the network's for every example. "
         "W1, b1, W2, b2 were the parameters; hidden and output are activations."
     )
-
-
-def _choice(value: Any, choices: list[Any]) -> Any:
-    """The choice `value` names (text compared without case or spaces), or None."""
-    for c in choices:
-        if isinstance(c, str) and isinstance(value, str):
-            if value.strip().lower() == c.lower():
-                return c
-        elif type(value) is type(c) and value == c:
-            return c
-    return None
-
-
-@check("prediction", mistakes=("wrong",))
-def prediction(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
-    """A prediction written down before a run: the variable `variable` set to one of `choices`,
-    against `truth`, a formula over the page's names that computes the right choice from the
-    lesson's own code (params: variable, choices, truth, right). Mistakes: wrong (field:
-    answer, the right choice)."""
-    name = str(params.get("variable", "prediction"))
-    choices = list(params.get("choices", ()))
-    said = _choice(ns.get(name), choices)
-    if said is None:
-        listed = " or ".join(f'"{c}"' if isinstance(c, str) else repr(c) for c in choices)
-        return False, f"Set `{name}` to {listed}, press Run, then check."
-    truth = _choice(expression(str(params["truth"]), ns)(), choices)
-    if said == truth:
-        right = str(params.get("right", "Right: the run agrees with your prediction."))
-        return True, fill(right, answer=truth)
-    wrong = Mistakes(params).message("wrong", answer=truth)
-    return False, wrong or f"Not this time: the run says {truth!r}."

@@ -9,6 +9,8 @@ import { AutoSave, loadSavedWork, resumeLink, showRoom } from "./savedwork.js";
 import { progressShown, showProgress } from "./progress.js";
 import { ConnectionBanner, RunTimers, markStale, markdown } from "./status.js";
 import { noteOpened, notePassed } from "./marks.js";
+import { setupData, storedData } from "./data.js";
+import { ShareReplay, applyShareBefore, loadShare, setupShare } from "./share.js";
 
 const data = JSON.parse(document.getElementById("lesson-data").textContent);
 const $ = (sel) => document.querySelector(sel);
@@ -69,11 +71,26 @@ function sendOpen() {
 }
 
 // The learner's saved code comes first, so the kernel runs what the editors show.
-const saved = await loadSavedWork(data.slug);
+const shared = await loadShare();  // a share link opened: its state, as this learner's own copy
+if (shared?.gone) pageMessage(shared.gone);
+const saved = applyShareBefore(shared, await loadSavedWork(data.slug));
 performance.mark("descent-saved-work");
 const cells = new Cells(data.slug, data.cells, { onRun: run, saved, autosave: new AutoSave(data.slug, saved) });
 showRoom(saved);
 resumeLink();
+const dataPanel = setupData({ send: (msg) => socket.send(msg), nextSeq: () => ++seq });
+const replay = new ShareReplay(shared, (msg) => socket.send(msg), dataPanel);
+setupShare({ slug: data.slug, snapshot: () => ({ cells: cells.all(), values: sliderValues(), train: trained() }) });
+function sliderValues() {
+  const values = {};
+  for (const input of document.querySelectorAll("input[data-slider]")) values[input.dataset.slider] = Number(input.value);
+  return values;
+}
+function trained() {
+  const out = {};
+  for (const [plot, r] of Object.entries(state.readouts || {})) if (r.iteration) out[plot] = r.iteration;
+  return out;
+}
 
 function run(cell) {
   const out = document.querySelector(`[data-output="${cell}"]`);
@@ -119,6 +136,7 @@ function showReadouts(plot, readouts) {
   const box = document.querySelector(`[data-readouts="${plot}"]`);
   if (!box || !readouts) return;
   noteReadouts(plot, readouts);
+  (state.readouts ||= {})[plot] = readouts;
   box.textContent = Object.entries(readouts).map(([k, v]) => `${k} = ${fmt(v)}`).join("   ·   ");
 }
 
@@ -140,6 +158,7 @@ const handlers = {
     pageMessage("");
   },
   status(msg) {
+    if (msg.state === "idle") replay.onIdle();
     const labels = { starting: "Starting…", idle: "Ready", busy: "Running…", waiting: "Waiting for a free CPU…",
                      dead: "Kernel stopped", full: "Server full", refused: "Code refused" };
     setBadge("#kernel-status", labels[msg.state] || msg.state, msg.state);
@@ -187,6 +206,10 @@ const handlers = {
     box.querySelector('[data-train-action="play"]').textContent = msg.playing ? "Pause" : "Play";
     scheduleDescription(plotDiv(msg.plot));
   },
+  data_state(msg) {
+    dataPanel?.state(msg);
+    replay.onDataState();
+  },
   pong() {},
 };
 
@@ -227,7 +250,7 @@ $("#export").addEventListener("click", async () => {
   const res = await fetch(`/lessons/${data.slug}/notebook`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ cells: cells.all() }),
+    body: JSON.stringify({ cells: cells.all(), data: dataPanel ? await storedData(data.slug) : null }),
   });
   if (!res.ok) { pageMessage("The notebook could not be made. Try again."); return; }
   const url = URL.createObjectURL(await res.blob());

@@ -210,11 +210,13 @@ def test_c2_a_start_just_across_the_hilltop_ends_in_another_valley(
             w = w - 0.05 * (3 * math.cos(3 * w) + 0.3 * w)
         return w
 
-    assert readouts(page, "one-start")["end_of_walk()"] == pytest.approx(end_of_walk(2.2), 1e-4)
+    assert readouts(page, "one-start")["where the walk ends"] == pytest.approx(
+        end_of_walk(2.2), 1e-4
+    )
     press(page, "start", "ArrowLeft", 33)  # 0.55
-    wait_for_readout(page, "one-start", "end_of_walk()", end_of_walk(0.55))
+    wait_for_readout(page, "one-start", "where the walk ends", end_of_walk(0.55))
     press(page, "start", "ArrowLeft")  # 0.50
-    wait_for_readout(page, "one-start", "end_of_walk()", end_of_walk(0.5))
+    wait_for_readout(page, "one-start", "where the walk ends", end_of_walk(0.5))
     assert end_of_walk(0.5) < 0 < end_of_walk(0.55)
     names = list(series(page, "one-start"))
     assert any(n.startswith("descend → -0.50") for n in names), names
@@ -408,12 +410,12 @@ def test_d3_the_epoch_slider_shows_parameters_and_loss_at_that_epoch(
 ) -> None:
     open_clean_lesson(page, server, "activations-and-parameters")
     losses = series(page, "loss")["losses"]
-    assert readouts(page, "parameters")["loss_at()"] == pytest.approx(losses[0], rel=1e-4)
+    assert readouts(page, "parameters")["loss at this epoch"] == pytest.approx(losses[0], rel=1e-4)
     w1_start = read_plot(page, "parameters")[0]["z"]
     hidden_start = read_plot(page, "activations")[2]["z"]
 
     press(page, "epoch", "End")  # epoch 1500
-    wait_for_readout(page, "parameters", "loss_at()", float(losses[1500]))
+    wait_for_readout(page, "parameters", "loss at this epoch", float(losses[1500]))
     assert losses[1500] < losses[0] / 100
     assert read_plot(page, "parameters")[0]["z"] != w1_start
     assert read_plot(page, "activations")[2]["z"] != hidden_start
@@ -426,12 +428,12 @@ def test_d3_the_epoch_slider_shows_parameters_and_loss_at_that_epoch(
 
 def test_d4_more_hidden_neurons_fit_the_two_bumps_better(page: Any, server: LiveServer) -> None:
     open_clean_lesson(page, server, "networks-as-composition")
-    narrow = readouts(page, "fit")["fit_loss()"]
+    narrow = readouts(page, "fit")["loss of the fit"]
     narrow_line = read_plot(page, "fit")[0]["y"]
     assert "loss at the trained weights" in readouts(page, "landscape")
 
     press(page, "hidden", "ArrowRight", 6)  # 8 neurons per hidden layer
-    wait_for_readouts(page, "fit", "(r, old) => r['fit_loss()'] < old / 10", narrow)
+    wait_for_readouts(page, "fit", "(r, old) => r['loss of the fit'] < old / 10", narrow)
     wide_line = read_plot(page, "fit")[0]["y"]
     assert wide_line != narrow_line
     # Near both bumps the wide network follows the samples.

@@ -17,9 +17,8 @@ TRACK_C = [
     "valleys-and-starting-points",
     "learning-rate-too-big",
     "checking-a-gradient",
-    "batch-mini-batch-sgd",
-    "learning-rate-schedules",
     "learning-rate-and-batch-size",
+    "learning-rate-schedules",
     "optimizers",
 ]
 
@@ -67,7 +66,8 @@ def test_track_c_is_complete_and_in_order(catalogue: Catalogue) -> None:
         assert les.exercises, f"{slug} has no exercise"
         assert all(ex.hints and ex.solution.strip() for ex in les.exercises.values())
         text = les.path.read_text(encoding="utf-8")
-        assert "**Take away.**" in text, f"{slug} has no take-away summary"
+        assert "\n## Take-aways\n\n- " in text, f"{slug} has no take-away list"
+        assert any(ex.check == "prediction" for ex in les.exercises.values()), slug
 
 
 # ----------------------------------------------------------------------------- computed results
@@ -140,15 +140,19 @@ def test_c4_gradients_agree_once_the_numerical_one_is_written(ran, kernels: Kern
     )
 
 
-@pytest.mark.parametrize("ran", ["batch-mini-batch-sgd"], indirect=True)
+@pytest.mark.parametrize("ran", ["learning-rate-and-batch-size"], indirect=True)
 def test_c5_small_batches_are_noisier_and_timing_is_printed(ran, kernels: KernelService) -> None:  # type: ignore[no-untyped-def]
-    les, kernel, outputs = ran
+    les, kernel, _ = ran
+    solved = kernels.run(kernel, les.exercises["batch-gradient"].solution, "yours")  # type: ignore[index]
+    assert solved.ok, solved.error
+    timing = kernels.run(kernel, les.cells["timing"].code, "timing")  # type: ignore[index]
+    assert timing.ok, timing.error
     reply = drawn(kernels, kernel, les, "noise", {"batch_size": 1})
     small, full = array(reply.arrays["s0"]), array(reply.arrays["s1"])
     assert np.all(np.diff(full) <= 1e-12), "full-batch descent should never go up"
     assert np.sum(np.diff(small) > 0) > 20, "batch size 1 should bounce up and down"
     assert small[-50:].mean() > 10 * full[-50:].mean()
-    assert len(re.findall(r"ms per epoch", outputs["timing"])) == 4
+    assert len(re.findall(r"ms per epoch", timing.stdout)) == 4
 
 
 @pytest.mark.parametrize("ran", ["learning-rate-schedules"], indirect=True)
@@ -179,6 +183,8 @@ def test_c6_decay_settles_the_end_of_training(ran, kernels: KernelService) -> No
 @pytest.mark.parametrize("ran", ["learning-rate-and-batch-size"], indirect=True)
 def test_c7_double_batch_double_rate_gives_a_similar_curve(ran, kernels: KernelService) -> None:  # type: ignore[no-untyped-def]
     les, kernel, _ = ran
+    gradient = kernels.run(kernel, les.exercises["batch-gradient"].solution, "yours")  # type: ignore[index]
+    assert gradient.ok, gradient.error
     solved = kernels.run(kernel, les.exercises["scaling-rule"].solution, "rule")  # type: ignore[index]
     assert solved.ok, solved.error
     reply = drawn(kernels, kernel, les, "scaling")
@@ -238,6 +244,21 @@ def test_c8_your_classes_follow_the_reference_once_solved(ran, kernels: KernelSe
 # ----------------------------------------------------------------------------- targeted messages
 
 MISTAKES: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("one-dimension", "predict-shelf"): [('after_200 = "valley"', 'The run says "shelf"')],
+    ("valleys-and-starting-points", "predict-valley"): [("valley_of_start = 1.52", "says -0.51")],
+    ("learning-rate-too-big", "predict-overshoot"): [
+        ('at_point_nine = "diverges"', 'The run says "settles"')
+    ],
+    ("checking-a-gradient", "predict-slip"): [
+        ('slipped_direction = "uphill"', 'The run says "downhill"')
+    ],
+    ("learning-rate-and-batch-size", "predict-scaling"): [
+        ('doubled = "behind"', 'The run says "same"')
+    ],
+    ("learning-rate-schedules", "predict-decay"): [
+        ('fast_decay = "exponential"', 'The run says "constant"')
+    ],
+    ("optimizers", "predict-map"): [("survives_at_07 = False", "The map says True")],
     ("one-dimension", "one-step"): [
         ("def step(w, learning_rate):\n    return w + learning_rate * dL(w)", "goes uphill"),
         ("def step(w, learning_rate):\n    return w - dL(w)", "forgot the learning rate"),
@@ -315,7 +336,7 @@ MISTAKES: dict[tuple[str, str], list[tuple[str, str]]] = {
             "changed the list",
         ),
     ],
-    ("batch-mini-batch-sgd", "batch-gradient"): [
+    ("learning-rate-and-batch-size", "batch-gradient"): [
         (
             "def batch_gradient(w, b, xb, yb):\n    r = w * xb + b - yb\n"
             "    return 2 * np.sum(r * xb), 2 * np.sum(r)",

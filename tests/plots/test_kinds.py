@@ -52,3 +52,20 @@ def test_a_training_frame_that_is_no_longer_finite_diverged(scalars: dict[str, f
     words = kind.divergence(scalars)
     assert words.startswith("Training diverged at iteration 40:")
     assert "smaller learning rate" in words
+
+
+def test_every_plot_kind_names_the_plotly_traces_it_draws() -> None:
+    """A kind missing from static/src/plotly-bundles.json would make its lessons load the whole
+    plotly.js; a trace type missing from a bundle would leave a plot blank."""
+    import json
+    from pathlib import Path
+
+    from app.plots.registry import PLOT_KINDS
+
+    spec = json.loads(
+        (Path(__file__).resolve().parents[2] / "static/src/plotly-bundles.json").read_text()
+    )
+    assert set(PLOT_KINDS) <= set(spec["kinds"]), set(PLOT_KINDS) - set(spec["kinds"])
+    largest = set(spec["bundles"][list(spec["bundles"])[-1]])
+    for kind, traces in spec["kinds"].items():
+        assert set(traces) <= largest, (kind, traces)

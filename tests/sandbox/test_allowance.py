@@ -47,7 +47,7 @@ async def test_allowance_kernels_are_fresh_and_pool_kernels_have_none(
 
 async def test_b4_trains_in_parallel(allowed: Kernel, sup: Supervisor) -> None:
     out = ""
-    for cell in ("data", "shard", "parallel"):
+    for cell in ("data", "shard", "wiring", "parallel"):
         reply = await run(allowed, B4.cells[cell].code, SLOW_S)  # type: ignore[index]
         assert reply.ok, reply.error
         out = reply.stdout

@@ -175,8 +175,8 @@ async def test_locked_cell_edits_sent_on_open_are_ignored(connect: Connect) -> N
 # ----------------------------------------------------------------------------- training
 
 
-TRAIN_LOOP = "def train(iterations):\n    for _ in range(iterations):\n        update()"
-UNFINISHED = "def train(iterations):\n    # Call update() once per iteration.\n    pass"
+TRAIN_LOOP = "        update()\n        steps_taken = steps_taken + 1"
+UNFINISHED = "        # Your turn: take one step here.\n        steps_taken = steps_taken + 1"
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +250,8 @@ async def test_training_step_runs_one_frame_and_reset_starts_over(
     reset = await receive_until(ws, train_state(False))
     (again,) = [m for m in reset if frame(m)]
     assert again["readouts"]["iteration"] == 0
-    assert (again["readouts"]["w"], again["readouts"]["b"]) == (0.0, 0.0)
+    # Reset goes back to the program's own start: `w, b = 1.0, 0.0` in the lesson's code.
+    assert (again["readouts"]["w"], again["readouts"]["b"]) == (1.0, 0.0)
     assert again["patch"]["traces"] == [0, 3, 4], "the path and the loss curve start again"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from app.classroom import models_data  # noqa: F401 - its tables join Base.metadata
 from app.classroom.models import Base
 
 connection = context.config.attributes["connection"]

@@ -22,6 +22,7 @@ from app.kernel.checks.compare import Candidate, call_for_shapes, compare_calls
 from app.kernel.checks.generic import derivative_matches, function_matches, good_fit
 from app.kernel.checks.gradient import gradient_matches
 from app.kernel.checks.mistakes import Mistakes, fill
+from app.kernel.checks.prediction import choice, prediction
 from app.kernel.checks.references import (
     SGD,
     Adam,
@@ -69,6 +70,7 @@ __all__ = [
     "call_for_shapes",
     "central_difference",
     "check",
+    "choice",
     "close",
     "compare_calls",
     "define_first",
@@ -87,6 +89,7 @@ __all__ = [
     "learner_function",
     "number",
     "numbers",
+    "prediction",
     "set_first",
     "shown",
     "sigmoid",
