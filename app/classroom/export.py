@@ -30,8 +30,10 @@ def progress_csv(catalogue: Catalogue, rows: list[RosterRow]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     header = ["name", "joined (UTC)", "exercises passed"]
     for lesson in catalogue.lessons:
-        header += [f"{lesson.slug} opened", f"{lesson.slug} runs"]
-        header += [f"{lesson.slug}/{ex}" for ex in lesson.exercises]
+        # Readable columns: the lesson's title, then the exercise's name.
+        name = f"{lesson.track}{lesson.order} {lesson.title}"
+        header += [f"{name}: opened", f"{name}: runs"]
+        header += [f"{name}: {ex}" for ex in lesson.exercises]
     writer.writerow(header)
     for row in rows:
         line = [safe(row.name), utc(row.joined), str(row.passed())]

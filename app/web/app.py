@@ -65,10 +65,6 @@ def build_app(services: Services) -> FastAPI:
     app = FastAPI(title="Descent", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = services
     app.state.drain = drain = Drain()  # SIGTERM starts it (app/__main__.py)
-    # app/web/pages.py still reads these three from app.state; `services_of` is the typed way.
-    app.state.catalogue = services.catalogue
-    app.state.supervisor = services.supervisor
-    app.state.templates = services.templates
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(DrainTraffic, drain=drain)
     app.include_router(pages.router)

@@ -14,16 +14,17 @@ from app.content.notebook import notebook_bytes
 from app.web.assets import FULL_PLOTLY, plotly_bundle, serve_asset
 from app.web.drain import drain_of
 from app.web.errors import NotFound
+from app.web.services import services_of
 
 router = APIRouter()
 
 
 def catalogue_of(request: Request) -> Catalogue:
-    return request.app.state.catalogue  # type: ignore[no-any-return]
+    return services_of(request).catalogue
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    env = request.app.state.templates
+    env = services_of(request).templates
     html = env.get_template(template).render(request=request, **context)
     return HTMLResponse(html, status_code=status)
 
@@ -76,7 +77,7 @@ async def export_notebook(request: Request, slug: str, body: NotebookRequest) ->
         return JSONResponse({"detail": "too much code"}, status_code=413)
     rows = None
     if body.data and lesson.data:
-        settings = request.app.state.services.settings
+        settings = services_of(request).settings
         try:
             most = 8 * settings.data_max_kb * 1024  # normalised text: up to 8x the file
             rows = read_normalised(body.data, lesson.data.columns, settings.data_max_rows, most)
@@ -93,7 +94,7 @@ async def export_notebook(request: Request, slug: str, body: NotebookRequest) ->
 async def healthz(request: Request) -> JSONResponse:
     """200 while this replica takes learners; 503 `draining` once SIGTERM started its drain (the
     balancer's and Kubernetes' readiness checks send new learners elsewhere)."""
-    supervisor = request.app.state.supervisor
+    supervisor = services_of(request).supervisor
     draining = drain_of(request).draining
     return JSONResponse(
         {

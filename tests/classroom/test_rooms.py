@@ -190,11 +190,11 @@ async def test_progress_is_exported_as_csv_with_names_made_safe(
     by_name = {r["name"]: r for r in rows}
     assert set(by_name) == {"'=HYPERLINK(1)", "Bob"}
     ada_row = by_name["'=HYPERLINK(1)"]
-    assert ada_row["the-loss-landscape opened"] == "yes"
-    assert ada_row["the-loss-landscape runs"] == "2"
-    assert ada_row["the-loss-landscape/grid-search"] == "passed (2 tries)"
+    assert ada_row["A9 The loss landscape: opened"] == "yes"
+    assert ada_row["A9 The loss landscape: runs"] == "2"
+    assert ada_row["A9 The loss landscape: grid-search"] == "passed (2 tries)"
     assert ada_row["exercises passed"] == "1"
-    assert by_name["Bob"]["the-loss-landscape/grid-search"] == "none"
+    assert by_name["Bob"]["A9 The loss landscape: grid-search"] == "none"
     joined = datetime.fromisoformat(ada_row["joined (UTC)"])  # the time carries its zone
     assert joined.utcoffset() == timedelta(0)
     assert abs(datetime.now(UTC) - joined) < timedelta(minutes=5)
