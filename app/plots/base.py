@@ -51,6 +51,10 @@ class Options(BaseModel):
     readouts: list[str | dict[str, str]] = []
     """Learner functions called with the slider values and shown under the plot: a name (shown
     as `name() = value`), or a one-entry mapping {label: name} (shown as `label = value`)."""
+    coarse: bool = False
+    """Set by the server, never by a lesson: a slider is moving (a key held, a drag), so a kind
+    with heavy work per move (`PlotKind.coarse`) draws a quick, coarse result; the full one is
+    asked for when the slider comes to rest."""
 
 
 OptionsT = TypeVar("OptionsT", bound=Options, default=Options)
@@ -66,6 +70,9 @@ class PlotKind(Generic[OptionsT]):
     function_options: ClassVar[tuple[str, ...]] = ()
     #: Scalars of the result shown under the plot, by result key -> label.
     readout_labels: ClassVar[dict[str, str]] = {}
+    #: Whether the kind draws a coarse result while a slider moves (`Options.coarse`): its work
+    #: per move is heavy (a grid, a retraining). Other kinds never see `coarse` set.
+    coarse: ClassVar[bool] = False
 
     def shown_readouts(self, scalars: Mapping[str, float]) -> dict[str, float]:
         """The scalars a learner should see: the kind's own, then the lesson's readouts."""
@@ -91,6 +98,11 @@ class PlotKind(Generic[OptionsT]):
     def functions(self, options: OptionsT) -> list[str]:
         """Names of learner functions the plot calls."""
         return [str(getattr(options, o)) for o in self.function_options if getattr(options, o)]
+
+
+#: Training stops once a parameter or the loss leaves this range: a run that diverges is stopped
+#: within a few steps, not after hundreds of steps on the way to floating-point infinity.
+SANE_LIMIT = 1e15
 
 
 class TrainablePlotKind(PlotKind[OptionsT]):
@@ -120,13 +132,15 @@ class TrainablePlotKind(PlotKind[OptionsT]):
     def divergence(self, scalars: Mapping[str, float]) -> str:
         """Words for a frame whose loss or parameters are no longer finite, or "" when the
         frame may be shown."""
-        if self.loss_key in scalars and all(math.isfinite(v) for v in scalars.values()):
+        if self.loss_key in scalars and all(
+            math.isfinite(v) and abs(v) <= SANE_LIMIT for v in scalars.values()
+        ):
             return ""
         it = int(scalars.get(self.iteration_key, 0))
         return (
-            f"Training diverged at iteration {it}: the parameters or the loss became infinite "
-            "or NaN. The last finite state stays on screen. Try a smaller learning rate, then "
-            "press Reset."
+            f"Training diverged at iteration {it}: the parameters or the loss grew past "
+            f"{SANE_LIMIT:.0e} (on their way to infinity). The last sane state stays on screen. "
+            "Try a smaller learning rate, then press Reset."
         )
 
 

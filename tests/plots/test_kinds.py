@@ -69,3 +69,14 @@ def test_every_plot_kind_names_the_plotly_traces_it_draws() -> None:
     largest = set(spec["bundles"][list(spec["bundles"])[-1]])
     for kind, traces in spec["kinds"].items():
         assert set(traces) <= largest, (kind, traces)
+
+
+def test_training_stops_once_numbers_leave_a_sane_range() -> None:
+    """Not hundreds of steps later at floating-point infinity: beyond 1e15 is diverged."""
+
+    kind = plot_kind("training")
+    assert isinstance(kind, TrainablePlotKind)
+    assert kind.divergence({"loss": 12.5, "w": 3.0, "b": -1.0, "iteration": 4}) == ""
+    words = kind.divergence({"loss": 2.0e16, "w": 3.0e7, "b": -1.0, "iteration": 9})
+    assert words.startswith("Training diverged at iteration 9")
+    assert kind.divergence({"loss": float("nan"), "iteration": 3})
