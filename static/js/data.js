@@ -1,8 +1,7 @@
 // Your own data: a CSV file (read as bytes, sent as base64, so the kernel sees the real bytes
 // whatever their encoding) or pasted rows go to the kernel, which parses them in the sandbox.
 // The server answers with `data_state`: whose data is in use, or the parser's words.
-
-const state = { source: "lesson" };
+import { fmt } from "./format.js";
 
 function base64(bytes) {
   let text = "";
@@ -16,39 +15,50 @@ function sizeWords(n) {
   return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`;
 }
 
+const rowWords = (n) => `${n.toLocaleString("en")} row${n === 1 ? "" : "s"}`;
+
+const WHOSE = {
+  lesson: "This is the lesson's data.",
+  yours: "Your own data is in use.",
+  room: "Your teacher chose this data for your class.",
+};
+
 export function setupData({ send, nextSeq }) {
   const box = document.getElementById("own-data");
   if (!box) return null;
   const maxBytes = Number(box.dataset.maxKb) * 1024;
   const out = document.getElementById("data-state");
   const reset = document.getElementById("data-reset");
-  const say = (text, ok = true) => { out.textContent = text; out.dataset.ok = String(ok); };
+  const fileInput = document.getElementById("data-file");
+  const paste = document.getElementById("data-paste");
+  let source = "lesson";
+  let lead = null;  // words in place of the kernel's for the next data loaded (a share link's)
+  const say = (text, ok = true) => {
+    out.textContent = text;
+    out.dataset.ok = String(ok);
+    box.dataset.ok = String(ok);
+  };
+  const tooBig = (what, size) =>
+    `${what} is ${sizeWords(size)}; at most ${sizeWords(maxBytes)} can be loaded. Use fewer rows. Nothing was sent.`;
 
-  function sendBytes(bytes, name) {
-    if (bytes.length > maxBytes) {
-      say(`This file is ${sizeWords(bytes.length)}; at most ${sizeWords(maxBytes)} can be loaded. ` +
-          "Use fewer rows. Nothing was sent.", false);
-      return;
-    }
-    if (!bytes.length) { say("There is nothing to load: the file or the box is empty.", false); return; }
-    say(`Loading ${name || "your rows"}…`);
-    send({ type: "data", content: base64(bytes), name, seq: nextSeq() });
+  function sendBytes(bytes, name, instead = null) {
+    if (bytes.length > maxBytes) { say(tooBig(name ? `“${name}”` : "This data", bytes.length), false); return false; }
+    if (!bytes.length) { say("There is nothing to load: the file or the box is empty.", false); return false; }
+    lead = instead;
+    say(`Loading ${name ? `“${name}”` : instead ? "the shared data" : "your rows"}…`);
+    send({ type: "data", content: base64(bytes), name: name || "", seq: nextSeq() });
+    return true;
   }
 
-  document.getElementById("data-file").addEventListener("change", async (event) => {
-    const file = event.target.files[0];
+  fileInput.addEventListener("change", async () => {
+    const file = fileInput.files[0];
     if (!file) return;
-    if (file.size > maxBytes) {  // refused before reading or sending
-      say(`“${file.name}” is ${sizeWords(file.size)}; at most ${sizeWords(maxBytes)} can be loaded. ` +
-          "Use fewer rows. Nothing was sent.", false);
-      event.target.value = "";
-      return;
-    }
-    sendBytes(new Uint8Array(await file.arrayBuffer()), file.name);
-    event.target.value = "";
+    if (file.size > maxBytes) say(tooBig(`“${file.name}”`, file.size), false);  // refused before reading it
+    else sendBytes(new Uint8Array(await file.arrayBuffer()), file.name);
+    fileInput.value = "";
   });
   document.getElementById("data-load").addEventListener("click", () => {
-    sendBytes(new TextEncoder().encode(document.getElementById("data-paste").value), "");
+    sendBytes(new TextEncoder().encode(paste.value.trim() ? paste.value : ""), "");
   });
   reset.addEventListener("click", () => {
     say("Going back to the lesson's data…");
@@ -57,18 +67,36 @@ export function setupData({ send, nextSeq }) {
 
   return {
     sendBytes,
-    // The server's word on the data in use: always shown as text.
+    source: () => source,
+    // The server's word on the data in use: always shown as text, in a polite live region.
     state(msg) {
-      if (msg.ok) state.source = msg.source;
-      reset.hidden = state.source !== "yours";
-      const whose = { lesson: "This is the lesson's data.", yours: "Your own data is in use.",
-                      room: "Your teacher chose this data for your class." }[state.source];
+      if (!msg.ok) {
+        lead = null;
+        say(`Not loaded: ${msg.message}`, false);
+        box.open = true;
+        return;
+      }
+      const hadFocus = document.activeElement === reset;
+      source = msg.source;
+      reset.hidden = source !== "yours";
+      box.dataset.source = source;
+      let words = msg.message || WHOSE[source] || "";
+      if (lead && source === "yours") {
+        // The kernel's words name a file; a share link's data is named as such.
+        const note = words.includes(" It is not saved:") ? words.slice(words.indexOf(" It is not saved:")) : "";
+        words = `${lead}${note}`;
+      }
+      lead = null;
+      const rows = msg.rows ? rowWords(msg.rows) : "";
       const ranges = Object.entries(msg.columns || {})
-        .map(([name, [lo, hi]]) => `${name} from ${lo} to ${hi}`).join(", ");
-      const rows = msg.ok && msg.rows ? ` ${msg.rows} rows${ranges ? `: ${ranges}` : ""}.` : "";
-      say(msg.ok ? `${msg.message || whose}${rows}` : `Not loaded: ${msg.message}`, msg.ok);
-      box.dataset.source = state.source;
-      if (!msg.ok || state.source !== "lesson") box.open = true;
+        .map(([name, [lo, hi]]) => `${name} from ${fmt(lo)} to ${fmt(hi)}`).join(", ");
+      let detail = "";
+      if (rows && !words.includes(rows)) detail = ` ${rows}${ranges ? `: ${ranges}` : ""}.`;
+      else if (ranges) detail = ` Columns: ${ranges}.`;
+      say(`${words}${detail}`);
+      if (source !== "lesson") box.open = true;
+      // The button just pressed went away: the focus goes back to the first control of the box.
+      if (hadFocus && reset.hidden) fileInput.focus();
     },
   };
 }

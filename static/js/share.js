@@ -48,57 +48,77 @@ export class ShareReplay {
     if (this.step !== "start") return;
     if (this.shared.data && this.dataPanel) {
       this.step = "data";
-      this.dataPanel.sendBytes(new TextEncoder().encode(this.shared.data), "the shared data");
+      const bytes = new TextEncoder().encode(this.shared.data);
+      if (!this.dataPanel.sendBytes(bytes, "", "The data of the shared link is in use.")) this.train();
     } else this.train();
   }
 
   onDataState() { if (this.step === "data") this.train(); }
 
+  // Each training plot replays in frames of the page's speed, as Play ran it, so that the path
+  // and the loss curve show the same points as the sharer's (at most MAX_FRAMES frames).
   train() {
     this.step = "done";
     for (const [plot, iterations] of Object.entries(this.shared.train || {})) {
-      if (iterations > 0) this.send({ type: "train", plot, action: "step", speed: iterations });
+      const select = document.querySelector(`[data-train="${plot}"] [data-train-speed]`);
+      let speed = Math.max(1, Number(select?.value) || 1);
+      speed = Math.min(10_000, Math.max(speed, Math.ceil(iterations / MAX_FRAMES)));
+      for (let done = 0; done < iterations; done += speed) {
+        this.send({ type: "train", plot, action: "step", speed: Math.min(speed, iterations - done) });
+      }
     }
   }
 }
 
+const MAX_FRAMES = 400;
+
 export function setupShare({ slug, snapshot }) {
   const make = document.getElementById("share-make");
   if (!make) return;
+  const box = document.getElementById("share");
   const out = document.getElementById("share-link");
   const said = document.getElementById("share-state");
   const list = document.getElementById("share-links");
+  const title = document.getElementById("share-links-title");
   const api = `/api/share/${encodeURIComponent(slug)}`;
   const headers = { "content-type": "application/json", "x-csrf-token": csrf() };
+
+  async function stop(link) {
+    const r = await fetch(`${api}/${encodeURIComponent(link.id)}`, {
+      method: "DELETE", credentials: "same-origin", headers,
+    }).catch(() => null);
+    said.textContent = r?.ok ? "Stopped: that link no longer works." : "The link could not be stopped; try again.";
+    if (r?.ok && out.value === link.url) { out.value = ""; out.parentElement.hidden = true; }
+    await refresh();
+    make.focus();  // the button pressed is gone
+  }
 
   async function refresh() {
     const resp = await fetch(api, { credentials: "same-origin" }).catch(() => null);
     if (!resp?.ok) return;
     const { links } = await resp.json();
     list.textContent = "";
+    list.hidden = title.hidden = !links.length;
     for (const link of links) {
       const li = document.createElement("li");
       const a = Object.assign(document.createElement("a"), { href: link.url, textContent: link.url });
-      const stop = Object.assign(document.createElement("button"), {
+      const button = Object.assign(document.createElement("button"), {
         type: "button", className: "small", textContent: "Stop sharing",
       });
-      stop.dataset.stopShare = link.id;
-      stop.setAttribute("aria-label", `Stop sharing ${link.url}`);
-      stop.addEventListener("click", async () => {
-        const r = await fetch(`${api}/${encodeURIComponent(link.id)}`, {
-          method: "DELETE", credentials: "same-origin", headers,
-        }).catch(() => null);
-        said.textContent = r?.ok ? "That link no longer works." : "The link could not be stopped; try again.";
-        refresh();
-      });
-      li.append(a, " ", stop);
+      button.dataset.stopShare = link.id;
+      button.setAttribute("aria-label", `Stop sharing ${link.url}`);
+      button.addEventListener("click", () => stop(link));
+      li.append(a, " ", button);
       list.append(li);
     }
   }
 
-  document.getElementById("share").addEventListener("toggle", (e) => { if (e.target.open) refresh(); });
+  box.addEventListener("toggle", () => { if (box.open) refresh(); });
+  let busy = false;  // not `disabled`: a disabled button drops the keyboard focus
   make.addEventListener("click", async () => {
-    make.disabled = true;
+    if (busy) return;
+    busy = true;
+    said.textContent = "Making a link…";
     try {
       const resp = await fetch(api, {
         method: "POST", credentials: "same-origin", headers, body: JSON.stringify(snapshot()),
@@ -106,15 +126,16 @@ export function setupShare({ slug, snapshot }) {
       const body = await resp.json().catch(() => ({}));
       if (resp.ok) {
         out.value = body.url;
-        out.hidden = false;
+        out.parentElement.hidden = false;
+        said.textContent = "Your link is ready: anyone who opens it sees this lesson as you see it now.";
+        await refresh();
+        out.focus();
         out.select();
-        said.textContent = "Anyone with this link sees this lesson as you see it now.";
       } else said.textContent = `No link was made: ${body.detail || resp.statusText}`;
-      refresh();
     } catch {
       said.textContent = "No link was made: no connection to the server.";
     } finally {
-      make.disabled = false;
+      busy = false;
     }
   });
 }

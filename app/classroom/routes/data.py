@@ -56,6 +56,7 @@ def _page(request: Request, room_id: RoomId, message: str = "", status: int = 20
         lessons=_data_lessons(request),
         chosen=chosen,
         message=message,
+        ok=status < 400,
         max_kb=settings.data_max_kb,
         max_rows=settings.data_max_rows,
     )

@@ -17,6 +17,12 @@ router = APIRouter()
 GONE = "This link does not work: it was stopped by the person who shared it, or never existed."
 
 
+class ShareGone(NotFound):
+    """A share link that was stopped (or never was): a page that says so, not a bare 404."""
+
+    title = "This lesson is no longer shared"
+
+
 class ShareRequest(BaseModel):
     cells: dict[str, str] = Field(default_factory=dict, max_length=64)
     values: dict[str, float] = Field(default_factory=dict, max_length=64)
@@ -83,5 +89,5 @@ def open_share(request: Request, token: str) -> RedirectResponse:
     with classroom_of(request).db.session() as db:
         found = shares.opened(db, token)
     if found is None:
-        raise NotFound(GONE)
+        raise ShareGone(GONE)
     return RedirectResponse(f"/lessons/{found[0]}?share={token}", status_code=303)
