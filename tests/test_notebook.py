@@ -59,3 +59,31 @@ async def test_export_endpoint_downloads_an_ipynb_with_the_posted_code() -> None
         assert nbformat.reads(res.text, as_version=4).nbformat == 4
         missing = await client.post("/lessons/no-such-lesson/notebook", json={"cells": {}})
         assert missing.status_code == 404
+
+
+async def test_exported_notebook_carries_the_learners_data_and_runs() -> None:
+    """With the learner's own data (the normalised CSV the server keeps), the notebook defines
+    the lesson's data variable from it, and the lesson's code computes on it."""
+    import httpx
+
+    from app.config import Settings
+    from app.server import create_app
+
+    app = create_app(Settings())
+    transport = httpx.ASGITransport(app=app)
+    csv = "x,y\n1,3\n2,5\n3,7\n"
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        res = await client.post(
+            "/lessons/gradient-descent/notebook", json={"cells": {}, "data": csv}
+        )
+        assert res.status_code == 200, res.text
+        bad = await client.post(
+            "/lessons/gradient-descent/notebook", json={"cells": {}, "data": "x,y\n1,oops\n"}
+        )
+        assert bad.status_code == 400
+    nb = nbformat.reads(res.text, as_version=4)
+    assert any("(1.0, 3.0)" in c.source or "(1, 3)" in c.source for c in nb.cells)
+    nb.cells.append(nbformat.v4.new_code_cell("print(len(data), data[0])"))
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    last = nb.cells[-1].outputs[0]["text"]
+    assert last.startswith("3 (1.0, 3.0)"), last
