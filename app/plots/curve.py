@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -36,6 +36,16 @@ class CurveOptions(Options):
     y_label: str = "y"
     range: RangeMode = "auto"
     """`data`: the axes span the data (a learner's own data may have any scale)."""
+    squares: bool = False
+    """With `residuals`: each gap can also be drawn as a square on it (side = the gap, so its
+    area is the gap squared, what L2 charges for it); a toggle under the plot shows them. The
+    axes then share one scale, so the squares are squares on screen."""
+    draggable: Literal["points"] | None = None
+    """`points`: the learner may drag the data points on the page; the new table goes to the
+    kernel as the learner's own data (the lesson must declare `data:`)."""
+
+
+SQUARES_TOGGLE = "Show each gap as a square: its area is the gap squared"
 
 
 def data_points(ns: Mapping[str, Any], name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -108,6 +118,9 @@ class LineKind(PlotKind[CurveOptions]):
         layout["yaxis"] = {"title": {"text": options.y_label}, "zeroline": True}
         if options.y or "range_y_lo" in result:
             layout["yaxis"]["range"] = list(spans_of(result, "range_y", options.y or (0, 1)))
+        if options.squares and "fit_y" in result:
+            layout["xaxis"]["constrain"] = "domain"
+            layout["yaxis"].update(scaleanchor="x", scaleratio=1)
         data: list[dict[str, Any]] = [
             {
                 "type": "scatter",
@@ -127,6 +140,7 @@ class LineKind(PlotKind[CurveOptions]):
                     "x": encode(result["data_x"]),
                     "y": encode(result["data_y"]),
                     "marker": {"color": "#e4572e", "size": 9},
+                    **({"meta": {"drag": "data"}} if options.draggable == "points" else {}),
                 }
             )
         if "fit_y" in result:
@@ -141,6 +155,23 @@ class LineKind(PlotKind[CurveOptions]):
                     "line": {"color": "#e4572e", "width": 1.5, "dash": "dot"},
                 }
             )
+            if options.squares:
+                sx, sy = self._squares(result)
+                data.append(
+                    {
+                        "type": "scatter",
+                        "mode": "lines",
+                        "name": "squared gaps",
+                        "x": sx,
+                        "y": sy,
+                        "fill": "toself",
+                        "fillcolor": "rgba(228, 87, 46, 0.18)",
+                        "line": {"color": "#e4572e", "width": 1},
+                        "hoverinfo": "skip",
+                        "visible": False,
+                        "meta": {"toggle": SQUARES_TOGGLE},
+                    }
+                )
         return {"data": data, "layout": layout}
 
     def patch(self, options: CurveOptions, result: Result) -> Patch:
@@ -148,7 +179,24 @@ class LineKind(PlotKind[CurveOptions]):
         if "fit_y" in result:
             _, ry = self._residual_segments(result)
             patch["extra"] = [{"traces": [2], "data": {"y": [ry]}}]
+            if options.squares:
+                sx, sy = self._squares(result)
+                patch["extra"].append({"traces": [3], "data": {"x": [sx], "y": [sy]}})
         return patch
+
+    @staticmethod
+    def _squares(result: Result) -> tuple[list[float | None], list[float | None]]:
+        """Each gap as a closed square standing on it, to the right of its data point."""
+        sx: list[float | None] = []
+        sy: list[float | None] = []
+        for x, y, f in zip(result["data_x"], result["data_y"], result["fit_y"], strict=True):
+            x, y, f = float(x), float(y), float(f)
+            side = abs(f - y)
+            sx += [x, x, x + side, x + side, x, None]
+            sy += [y, f, f, y, y, None]
+        return [v if v is None else round(v, 6) for v in sx], [
+            v if v is None else round(v, 6) for v in sy
+        ]
 
     @staticmethod
     def _residual_segments(result: Result) -> tuple[list[float | None], list[float | None]]:

@@ -194,6 +194,8 @@ class LandscapeKind(PlotKind[LandscapeOptions]):
             "y": moving["y"][1],
             "marker": {"size": 11, "color": "#e4572e", "line": {"color": "#fff", "width": 2}},
             "name": "(w, b)",
+            # The page lets the learner drag it: x moves the plot's first slider, y its second.
+            "meta": {"drag": {"x": 0, "y": 1}},
         }
         arrow = {
             "type": "scatter",

@@ -123,6 +123,8 @@ class OutcomeMapKind(PlotKind[OutcomeMapOptions]):
             "name": "your setting",
             "hoverinfo": "skip",
         }
+        if options.marker:  # the page lets the learner drag the dot: it moves both sliders
+            dot["meta"] = {"drag": {"x": options.marker[0], "y": options.marker[1]}}
         return {"data": [heat, dot], "layout": layout}
 
     def patch(self, options: OutcomeMapOptions, result: Result) -> Patch:

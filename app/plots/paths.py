@@ -33,6 +33,9 @@ class PathsOptions(Options):
     x_label: str = "w"
     y_label: str = "L(w)"
     points: int = 301
+    start: str | None = None
+    """The slider that sets where the walk starts: the learner may then drag a path's first
+    point along the curve, which moves that slider."""
 
 
 class PathsKind(PlotKind[PathsOptions]):
@@ -76,6 +79,7 @@ class PathsKind(PlotKind[PathsOptions]):
                 "showlegend": False,
             }
         ]
+        start = {"x": options.start, "point": 0}  # the walk's first point, when draggable
         for i, name in enumerate(result["names"]):
             last = result[f"last{i}"]
             label = f"{name} → {last:.4g}" if np.isfinite(last) else f"{name} → diverged"
@@ -88,6 +92,7 @@ class PathsKind(PlotKind[PathsOptions]):
                     "y": encode(result[f"l{i}"]),
                     "line": {"color": PALETTE[i % len(PALETTE)], "width": 1.5},
                     "marker": {"size": 6, "color": PALETTE[i % len(PALETTE)]},
+                    **({"meta": {"drag": start}} if options.start else {}),
                 }
             )
         return {"data": data, "layout": layout}

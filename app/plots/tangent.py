@@ -104,6 +104,8 @@ class TangentKind(PlotKind[TangentOptions]):
                 "y": t["y"][1],
                 "marker": {"color": "#e4572e", "size": 12},
                 "name": "x",
+                # The page lets the learner drag the point along the curve: x is the slider.
+                "meta": {"drag": {"x": 0}},
             },
         ]
         return {"data": data, "layout": layout}

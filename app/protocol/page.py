@@ -19,10 +19,13 @@ class Open(msgspec.Struct, tag="open", forbid_unknown_fields=True):
 
 
 class Slide(msgspec.Struct, tag="slide", forbid_unknown_fields=True):
-    """Slider values changed; the newest values win, older pending ones are dropped."""
+    """Slider values changed; the newest values win, older pending ones are dropped. `coarse`:
+    the slider is still moving (a key held, a drag), so heavy plots may draw a coarse result;
+    the page sends the values again without it when the slider comes to rest."""
 
     values: dict[str, float]
     seq: int = 0
+    coarse: bool = False
 
 
 class Run(msgspec.Struct, tag="run", forbid_unknown_fields=True):

@@ -55,25 +55,46 @@ class Figures:
         }
         #: Plots whose whole figure the page has from the current kernel.
         self.shown: set[PlotId] = set()
+        #: The slider values (and whether coarse) each plot was last asked for.
+        self.asked: dict[PlotId, tuple[tuple[float, ...], bool]] = {}
         link.on_lost.append(self.shown.clear)
+        link.on_lost.append(self.asked.clear)
 
     async def draw_all(self, seq: int, whole: bool) -> None:
+        self.coarse = False
         for plot in self.link.lesson.plots.values():
             if not self.link.kernel:
                 return
             await self.draw(plot, seq, whole)
 
-    async def draw_moved(self, moved: set[str], seq: int) -> None:
-        """Every plot fed by a slider that moved; several in one round trip to the kernel."""
-        plots = [p for p in self.link.lesson.plots.values() if moved & set(p.sliders)]
+    async def draw_moved(self, moved: set[str], seq: int, coarse: bool = False) -> None:
+        """Every plot fed by a slider that moved; several in one round trip to the kernel.
+        While a slider moves (`coarse`) a heavy kind draws coarsely; at rest it is drawn in
+        full, and a plot already drawn in full at these values is not drawn again."""
+        self.coarse = coarse
+        plots = [
+            p
+            for p in self.link.lesson.plots.values()
+            if moved & set(p.sliders) and self.asked.get(p.id) != self._key(p)
+        ]
         if len(plots) == 1:
             await self.draw(plots[0], seq, whole=plots[0].id not in self.shown)
         elif plots:
             await self._draw_many(plots, seq)
 
+    coarse = False
+    """Whether the moves being drawn were made while a slider was still moving."""
+
+    def _key(self, plot: Plot) -> tuple[tuple[float, ...], bool]:
+        coarse = self.coarse and plot_kind(plot.kind).coarse
+        return tuple(self.values[name] for name in plot.sliders), coarse
+
     def _request(self, plot: Plot, whole: bool) -> KEvaluate:
         values = {name: self.values[name] for name in plot.sliders}
-        return KEvaluate(self.link.next_id(), plot.id, plot.kind, plot.options, values, whole)
+        key = self._key(plot)
+        self.asked[plot.id] = key
+        options = {**plot.options, "coarse": True} if key[1] else plot.options
+        return KEvaluate(self.link.next_id(), plot.id, plot.kind, options, values, whole)
 
     async def draw(self, plot: Plot, seq: int, whole: bool) -> None:
         if not self.link.kernel:
@@ -110,6 +131,7 @@ class Figures:
         """A plot's numbers to the page: a whole figure, a patch, or the problem in words."""
         if reply.error:
             self.shown.discard(plot.id)
+            self.asked.pop(plot.id, None)
             await self.link.send(PlotProblem(plot.id, reply.error, seq))
             return
         kind, options = plot_kind(plot.kind), self.options[plot.id]

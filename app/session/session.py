@@ -244,7 +244,7 @@ class Session:
     async def _slid(self, moved: set[str], values: dict[str, float], seq: int) -> None:
         await self.observer.values_changed(self, dict(values))
         if self.link.kernel and not self.link.starting.locked():
-            await self.figures.draw_moved(moved, seq)
+            await self.figures.draw_moved(moved, seq, coarse=self.sliders.coarse)
 
     async def train(self, msg: Train) -> None:
         await self.trainer.train(msg)

@@ -26,6 +26,10 @@ class SlideQueue:
         self.values: dict[str, float] = lesson.initial_values()
         self.pending: dict[str, float] = {}
         self.pending_seq = 0
+        #: Whether the newest move was made while the slider was still moving (`Slide.coarse`);
+        #: `coarse` is that of the batch being applied.
+        self.pending_coarse = False
+        self.coarse = False
         self.wake = asyncio.Event()
         self.worker: asyncio.Task[None] | None = None
 
@@ -40,6 +44,7 @@ class SlideQueue:
                 return f"{name} = {value} is outside its range [{slider.min:g}, {slider.max:g}]."
         self.pending.update(msg.values)
         self.pending_seq = max(self.pending_seq, msg.seq)
+        self.pending_coarse = msg.coarse
         self.wake.set()
         return ""
 
@@ -61,5 +66,6 @@ class SlideQueue:
             changed = set(self.pending)
             self.values.update(self.pending)
             seq = self.pending_seq
+            self.coarse = self.pending_coarse
             self.pending = {}
             await self._apply(changed, self.values, seq)

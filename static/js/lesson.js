@@ -2,6 +2,7 @@
 import { typeset } from "descent/math";
 import { LessonSocket } from "./socket.js";
 import { missingTraces, queuePatch, refit, showFigure } from "./plots.js";
+import { setupSliders } from "./sliders.js";
 import { noteReadouts, scheduleDescription, setupPlot } from "./describe.js";
 import { fmt } from "./format.js";
 import { Cells } from "./cells.js";
@@ -99,18 +100,9 @@ function run(cell) {
   socket.send({ type: "run", cell, code: cells.code(cell), seq: ++seq });
 }
 
-// Sliders: every input event is sent at once; the server keeps only the newest values.
-for (const input of document.querySelectorAll("input[data-slider]")) {
-  const name = input.dataset.slider;
-  const readout = document.querySelector(`output[data-readout="${name}"]`);
-  const decimals = (Number(input.step).toFixed(10).replace(/0+$/, "").split(".")[1] || "").length;
-  const show = () => { readout.textContent = Number(input.value).toFixed(decimals); };
-  show();
-  input.addEventListener("input", () => {
-    show();
-    socket.send({ type: "slide", values: { [name]: Number(input.value) }, seq: ++seq });
-  });
-}
+// Sliders: every input event is sent at once; the server keeps only the newest values
+// (static/js/sliders.js: held sliders and drags on plots are sent coarse, then once at rest).
+setupSliders((msg) => socket.send({ type: "slide", ...msg, seq: ++seq }));
 
 function plotDiv(id) { return document.getElementById(`plot-${id}`); }
 for (const div of document.querySelectorAll("[data-plot]")) setupPlot(div);

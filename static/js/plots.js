@@ -4,6 +4,8 @@
 import { cleanNumbers } from "./format.js";
 import { fitToWidth } from "./layout.js";
 import { scheduleDescription } from "./describe.js";
+import { setupDrag } from "./drag.js";
+import { noteFrame, noteStart, scrubOnHover } from "./history.js";
 
 // Large arrays arrive as base64 float32 ({dtype, bdata, shape}); plain lists otherwise.
 // Non-finite numbers become gaps, so no axis ever shows NaN or Infinity.
@@ -71,7 +73,9 @@ function heavyTraces(fig) {
   return heavy.length && heavy.length < data.length ? heavy : null;
 }
 
-export function showFigure(div, figure) {
+// `fromPatch`: a frame of a run (or a scrubbed one), not a new figure from the server.
+export function showFigure(div, figure, { fromPatch = false } = {}) {
+  if (!fromPatch) noteStart(div, figure);
   const fig = decodeArrays(figure);
   checkTraces(fig);
   const original = fig.layout || {};
@@ -226,6 +230,9 @@ export function refit(div) {
 
 function afterDraw(div) {
   if (!performance.getEntriesByName("descent-first-plot").length) performance.mark("descent-first-plot");
+  setupDrag(div);
+  scrubOnHover(div);
+  traceToggles(div);
   // plotly's toolbar is for the mouse: keyboard users get the table and the controls instead.
   for (const b of div.querySelectorAll(".modebar-btn, .modebar a")) b.tabIndex = -1;
   const three = (div.data || []).some((t) => t.type === "surface" || t.type === "scatter3d");
@@ -246,6 +253,33 @@ function afterDraw(div) {
       const i = bar ? bar.anim.names.indexOf(String(ev.name)) : -1;
       if (i >= 0) { bar.range.value = String(i); showFrame(div, bar, i); }
     });
+  }
+}
+
+// A trace whose `meta.toggle` is a sentence starts hidden and gets a checkbox under the plot
+// that shows it (the squares on the gaps); the choice outlasts new figures.
+function traceToggles(div) {
+  const wanted = [];
+  (div.data || []).forEach((t, i) => { if (typeof t.meta?.toggle === "string") wanted.push([i, t.meta.toggle]); });
+  if (!wanted.length) return;
+  const id = div.dataset.plotId;
+  const anchor = document.querySelector(`[data-readouts="${id}"]`);
+  for (const [i, words] of wanted) {
+    let box = document.querySelector(`[data-toggle="${id}-${i}"]`);
+    if (!box) {
+      box = document.createElement("label");
+      box.className = "trace-toggle";
+      box.dataset.toggle = `${id}-${i}`;
+      const check = Object.assign(document.createElement("input"), { type: "checkbox" });
+      box.append(check, ` ${words}`);
+      (anchor || div).before(box);
+      check.addEventListener("change", () => {
+        window.Plotly.restyle(div, { visible: check.checked }, [i]);
+        scheduleDescription(div);
+      });
+    }
+    const on = box.querySelector("input").checked;
+    if ((div.data[i].visible === true) !== on) window.Plotly.restyle(div, { visible: on }, [i]);
   }
 }
 
@@ -366,6 +400,7 @@ function showFrame(div, bar, i) {
 const queued = new Map();
 
 export function queuePatch(div, patch) {
+  noteFrame(div, patch);
   let q = queued.get(div);
   if (!q) {
     q = { figure: null, set: new Map(), ext: new Map() };
@@ -411,8 +446,9 @@ function flush(div) {
   queued.delete(div);
   if (!q || !div.data) return;
   if (q.figure) {
-    showFigure(div, q.figure);
-    if (!q.set.size && !q.ext.size) return;
+    const drawn = showFigure(div, q.figure, { fromPatch: true });
+    if (!q.set.size && !q.ext.size) return drawn;
+    return drawn.then(() => applyQueued(div, q));
   }
   return applyQueued(div, q);
 }
