@@ -37,6 +37,7 @@ function setBadge(sel, text, cls) {
 performance.mark("descent-js-start");
 let ready = false;
 let opened = false;
+let restarting = false; // the last socket closed because its server was draining
 const early = [];
 const banner = new ConnectionBanner($("#connection-banner"));
 const timers = new RunTimers(() => socket.send({ type: "interrupt" }));
@@ -51,8 +52,17 @@ const socket = new LessonSocket(`${scheme}://${location.host}/ws/lessons/${data.
   onState: (s, code, reason) => {
     document.body.dataset.connection = s;
     banner.onState(s);
-    if (s === "open") setBadge("#connection", "Connected", "ok");
-    else if (s === "lost" && reason && (code === 1008 || code === 1013)) {
+    if (s === "open") {
+      setBadge("#connection", "Connected", "ok");
+      if (restarting) pageMessage("");
+      restarting = false;
+    } else if (s === "lost" && reason && code === 1012) {
+      // This server is draining (a restart or an update): the page reconnects to another one.
+      restarting = true;
+      setBadge("#connection", "Reconnecting…", "starting");
+      pageMessage(reason);
+      timers.stopAll();
+    } else if (s === "lost" && reason && (code === 1008 || code === 1013)) {
       // Refused by the server (another site's page, no cookie, the room's kernel cap): say why.
       setBadge("#connection", "Not connected", "dead");
       pageMessage(reason);
