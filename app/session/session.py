@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.config import Settings
 from app.content.model import Lesson
+from app.content.names import plots_fed_by
 from app.protocol import (
     CellId,
     Check,
@@ -18,6 +19,7 @@ from app.protocol import (
     KExecDone,
     LearnerId,
     Output,
+    PlotProblem,
     Progress,
     Ready,
     Run,
@@ -149,6 +151,13 @@ class Session:
         if self.link.kernel:
             if ok:
                 await self.figures.draw_all(msg.seq, whole=True)
+            else:  # the plots this cell feeds no longer match the code on the page: grey them
+                words = (
+                    f"Cell {msg.cell} did not run to the end, so this plot still shows the code "
+                    "before your change. Fix the error and press Run."
+                )
+                for plot in plots_fed_by(cell.code, self.lesson.plots.values()):
+                    await self.send(PlotProblem(plot.id, words, msg.seq))
             await self.send(Status("idle"))
 
     async def _exec(self, cid: CellId, code: str, seq: int) -> bool:

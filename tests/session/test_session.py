@@ -313,3 +313,22 @@ async def test_a_kernel_that_dies_at_start_is_never_called_ready(
     with contextlib.suppress(TimeoutError):
         await receive_until(ws, lambda m: bool(later.append(m)), timeout=1.5)
     assert not [m for m in later if m["type"] == "status" and m["state"] == "idle"], later
+
+
+async def test_a_run_that_fails_greys_the_plots_its_cell_feeds(connect: Connect) -> None:
+    """A syntax error in the model's cell: the plots drawn from `y` are marked out of date with
+    words (the page greys them); a fixed Run redraws them."""
+    ws = await connect("a-model-in-code")
+    opened = await open_page(ws)
+    drawn = {m["plot"] for m in opened if m["type"] == "figure"}
+    await send(
+        ws, {"type": "run", "cell": "model", "code": "def y(x, w, b)\n    return x", "seq": 3}
+    )
+    seen = await receive_until(ws, idle)
+    greyed = {m["plot"] for m in seen if m["type"] == "plot_error"}
+    assert greyed and greyed <= drawn, (greyed, drawn)
+    assert all("did not run to the end" in m["message"] for m in seen if m["type"] == "plot_error")
+    fixed = "def y(x, w, b):\n    return w * x + b\n"
+    await send(ws, {"type": "run", "cell": "model", "code": fixed, "seq": 4})
+    again = await receive_until(ws, idle)
+    assert greyed <= {m["plot"] for m in again if m["type"] == "figure"}
