@@ -87,9 +87,9 @@ export function setupShare({ slug, snapshot }) {
     const r = await fetch(`${api}/${encodeURIComponent(link.id)}`, {
       method: "DELETE", credentials: "same-origin", headers,
     }).catch(() => null);
-    said.textContent = r?.ok ? "Stopped: that link no longer works." : "The link could not be stopped; try again.";
     if (r?.ok && out.value === link.url) { out.value = ""; out.parentElement.hidden = true; }
-    await refresh();
+    await refresh();  // the list first, then the words: what is said is what is shown
+    said.textContent = r?.ok ? "Stopped: that link no longer works." : "The link could not be stopped; try again.";
     make.focus();  // the button pressed is gone
   }
 

@@ -268,10 +268,24 @@ def test_c4_your_central_differences_agree_with_the_hand_gradient(
 # ----------------------------------------------------------------------------- C5
 
 
+def write_batch_gradient(page: Any) -> None:
+    """Every curve of the batch-size lesson steps with the learner's `batch_gradient`, flat until
+    it is written: write it (the exercise's solution) and wait for the full batch's curve to
+    fall."""
+    solve(page, "batch-gradient", "yours")
+    wait_for(
+        page,
+        "() => { const d = document.getElementById('plot-noise'); const t = d && d.data"
+        " && d.data.find(t => (t.name || '').startsWith('full batch'));"
+        " return t && t.y.length > 1 && t.y[t.y.length - 1] < t.y[0] * 0.5; }",
+    )
+
+
 def test_c5_the_batch_size_slider_reruns_the_race_against_full_batch(
     page: Any, server: LiveServer
 ) -> None:
     open_clean_lesson(page, server, "learning-rate-and-batch-size")
+    write_batch_gradient(page)
     before = series(page, "noise")
     assert set(before) == {"batch size 4", "full batch (256)"}
     press(page, "batch_size", "ArrowRight", 60)  # 64
@@ -310,6 +324,7 @@ def test_c6_your_step_decay_draws_the_halving_schedule(page: Any, server: LiveSe
 
 def test_c7_your_scaled_rate_joins_the_first_two_curves(page: Any, server: LiveServer) -> None:
     open_clean_lesson(page, server, "learning-rate-and-batch-size")
+    write_batch_gradient(page)
     assert "batch 32, rate 0.02 (your scaled_rate)" in series(page, "scaling")
     passed, message = check_exercise(page, "scaling-rule")
     assert not passed and message
@@ -367,7 +382,7 @@ def test_d1_the_loop_fits_a_thrown_ball_and_the_rate_slider_retrains_it(
     xs = np.asarray(fit["x"])
     np.testing.assert_allclose(fit["y"], a * xs**2 + b * xs + c, atol=0.02)
 
-    before = series(page, "losses")["loss"]
+    before = series(page, "losses")["training loss"]
     press(page, "lr", "ArrowLeft", 5)  # 0.05: slower
     wait_for(
         page,
@@ -375,7 +390,7 @@ def test_d1_the_loop_fits_a_thrown_ball_and_the_rate_slider_retrains_it(
         " return t.y.length === 2000 && t.y[1999] > last * 1.5; }",
         float(before[-1]),
     )
-    after = series(page, "losses")["loss"]
+    after = series(page, "losses")["training loss"]
     assert after[0] == pytest.approx(before[0])
 
 

@@ -261,6 +261,7 @@ def test_a_share_link_gives_a_friend_their_own_copy_until_it_is_stopped(
     stop = sharer.get_by_role("button", name=f"Stop sharing {url}")
     stop.click()
     wait_for(sharer, "() => document.getElementById('share-state').textContent.includes('Stopped')")
+    wait_for(sharer, "() => !document.querySelector('[data-stop-share]')")
     assert stop.count() == 0
     resp = friend.goto(url)
     assert resp is not None and resp.status == 404

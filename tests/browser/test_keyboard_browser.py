@@ -114,9 +114,13 @@ def test_a_lesson_end_to_end_with_the_keyboard(page: Any, lesson_server: Any) ->
     else:
         pytest.fail(f"{MAX_TABS} Tabs never reached the next lesson: {seen[-20:]}")
     assert edited and ran and played and checked, seen
-    # The description of the training plot says what happened.
-    desc = page.inner_text("[data-plot-desc=descent]")
-    assert "paused at iteration" in desc, desc
+    # The description of the training plot says what happened (written half a second after
+    # the last change, so wait for it).
+    page.wait_for_function(
+        "() => (document.querySelector('[data-plot-desc=descent]').textContent || '')"
+        ".includes('paused at iteration')",
+        timeout=WAIT_MS,
+    )
 
 
 def test_every_slider_is_reached_and_moved_and_the_3d_plot_turns(
