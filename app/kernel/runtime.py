@@ -215,7 +215,8 @@ class Runtime:
             advance = getattr(kind, "advance", None)
             if advance is None:
                 raise PlotError(f"A {kind.name} plot cannot be trained.")
-            return advance(self.ns, options, max(0, min(req.iterations, 100_000)), req.reset)  # type: ignore[no-any-return]
+            iterations = max(0, min(req.iterations, 100_000))
+            return advance(self.ns, options, iterations, req.reset, req.start)  # type: ignore[no-any-return]
 
         return self._plot_call(req.id, req.kind, req.options, compute)
 

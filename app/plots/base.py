@@ -12,7 +12,7 @@ import contextlib
 import inspect
 import math
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, ClassVar, Generic
 
@@ -74,9 +74,15 @@ class PlotKind(Generic[OptionsT]):
     #: per move is heavy (a grid, a retraining). Other kinds never see `coarse` set.
     coarse: ClassVar[bool] = False
 
-    def shown_readouts(self, scalars: Mapping[str, float]) -> dict[str, float]:
+    def labels(self, options: OptionsT) -> dict[str, str]:
+        """The kind's own readouts, by result key -> label; a kind may name them after its
+        options (the axis a lesson called `w`)."""
+        return self.readout_labels
+
+    def shown_readouts(self, options: OptionsT, scalars: Mapping[str, float]) -> dict[str, float]:
         """The scalars a learner should see: the kind's own, then the lesson's readouts."""
-        shown = {label: scalars[k] for k, label in self.readout_labels.items() if k in scalars}
+        labels = self.labels(options)
+        shown = {label: scalars[k] for k, label in labels.items() if k in scalars}
         shown.update({k: v for k, v in scalars.items() if k.endswith("()")})
         shown.update({k[len(LABELLED) :]: v for k, v in scalars.items() if k.startswith(LABELLED)})
         return {k: v for k, v in shown.items() if np.isfinite(v)}
@@ -115,10 +121,20 @@ class TrainablePlotKind(PlotKind[OptionsT]):
     #: The scalar that counts iterations, named when training diverges.
     iteration_key: ClassVar[str] = "iteration"
 
+    #: Whether the learner may drag where training starts (`place`), given as the trained
+    #: values in order.
+    placeable: ClassVar[bool] = False
+
     def advance(
-        self, ns: dict[str, Any], options: OptionsT, iterations: int, reset: bool
+        self,
+        ns: dict[str, Any],
+        options: OptionsT,
+        iterations: int,
+        reset: bool,
+        start: Sequence[float] | None = None,
     ) -> Result:
-        """Kernel side: reset the parameters, or run `iterations` more steps of learner code."""
+        """Kernel side: reset the parameters (to `start` when given, where the learner dragged
+        them), or run `iterations` more steps of learner code."""
         raise NotImplementedError
 
     def reset_patch(self, options: OptionsT, result: Result) -> Patch:

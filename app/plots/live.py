@@ -15,7 +15,7 @@ It is a `TrainablePlotKind`: the page plays it frame by frame like the `training
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -87,7 +87,12 @@ class LiveKind(TrainablePlotKind[LiveOptions]):
         return self._state(ns, options)
 
     def advance(
-        self, ns: dict[str, Any], options: LiveOptions, iterations: int, reset: bool
+        self,
+        ns: dict[str, Any],
+        options: LiveOptions,
+        iterations: int,
+        reset: bool,
+        start: Sequence[float] | None = None,
     ) -> Result:
         if reset:
             learner_function(ns, options.reset)()

@@ -33,9 +33,10 @@ class PathsOptions(Options):
     x_label: str = "w"
     y_label: str = "L(w)"
     points: int = 301
-    start: str | None = None
+    start: str | list[str] | None = None
     """The slider that sets where the walk starts: the learner may then drag a path's first
-    point along the curve, which moves that slider."""
+    point along the curve, which moves that slider. A list names one slider per walk, in the
+    order the path function returns them (two walks, each with its own start)."""
 
 
 class PathsKind(PlotKind[PathsOptions]):
@@ -79,8 +80,10 @@ class PathsKind(PlotKind[PathsOptions]):
                 "showlegend": False,
             }
         ]
-        start = {"x": options.start, "point": 0}  # the walk's first point, when draggable
+        starts = [options.start] if isinstance(options.start, str) else options.start or []
         for i, name in enumerate(result["names"]):
+            # The walk's first point, when draggable: one slider for every walk, or one each.
+            slider = starts[0] if len(starts) == 1 else (starts[i] if i < len(starts) else None)
             last = result[f"last{i}"]
             label = f"{name} → {last:.4g}" if np.isfinite(last) else f"{name} → diverged"
             data.append(
@@ -92,7 +95,7 @@ class PathsKind(PlotKind[PathsOptions]):
                     "y": encode(result[f"l{i}"]),
                     "line": {"color": PALETTE[i % len(PALETTE)], "width": 1.5},
                     "marker": {"size": 6, "color": PALETTE[i % len(PALETTE)]},
-                    **({"meta": {"drag": start}} if options.start else {}),
+                    **({"meta": {"drag": {"x": slider, "point": 0}}} if slider else {}),
                 }
             )
         return {"data": data, "layout": layout}

@@ -40,6 +40,11 @@ class TangentKind(PlotKind[TangentOptions]):
     function_options: ClassVar[tuple[str, ...]] = ("function", "derivative")
     readout_labels: ClassVar[dict[str, str]] = {"x0": "x", "f(x)": "f(x)", "slope": "slope"}
 
+    def labels(self, options: TangentOptions) -> dict[str, str]:
+        """Named after the lesson's axis: `w`, `L(w)` and `slope` where the lesson is about w."""
+        x = options.x_label
+        return {"x0": x, "f(x)": f"{options.function}({x})", "slope": "slope"}
+
     def evaluate(
         self,
         ns: Mapping[str, Any],

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -75,6 +75,7 @@ def _takes_inputs(fn: Callable[..., Any]) -> bool:
 class TrainingKind(TrainablePlotKind[TrainingOptions]):
     name: ClassVar[str] = "training"
     options_model = TrainingOptions
+    placeable: ClassVar[bool] = True
     function_options: ClassVar[tuple[str, ...]] = ("update", "train", "model", "loss")
     readout_labels: ClassVar[dict[str, str]] = {
         "iteration": "iteration",
@@ -235,13 +236,23 @@ class TrainingKind(TrainablePlotKind[TrainingOptions]):
         return (calls or iterations), how
 
     def advance(
-        self, ns: dict[str, Any], options: TrainingOptions, iterations: int, reset: bool
+        self,
+        ns: dict[str, Any],
+        options: TrainingOptions,
+        iterations: int,
+        reset: bool,
+        start: Sequence[float] | None = None,
     ) -> Result:
-        """Reset the parameters, or run `iterations` more steps of the learner's code."""
+        """Reset the parameters (to `start`, where the learner dragged it, when given), or run
+        `iterations` more steps of the learner's code."""
         state = self._state(ns, options)
         pw, pb = options.params
         if reset:
-            start = state.get("start") or options.start or self._params(ns, options)
+            if start is not None:
+                if len(start) != 2 or not all(math.isfinite(v) for v in start):
+                    raise PlotError("A start needs two finite numbers: w and b.")
+                start = (float(start[0]), float(start[1]))
+            start = start or state.get("start") or options.start or self._params(ns, options)
             state["start"] = start
             ns[pw], ns[pb] = start
             state["iteration"] = 0
@@ -311,6 +322,8 @@ class TrainingKind(TrainablePlotKind[TrainingOptions]):
                 "line": {"color": "#ffffff", "width": 2},
                 "marker": {"size": 5, "color": "#ffffff"},
                 "name": "path",
+                # The page lets the learner drag the path's first point: training starts there.
+                "meta": {"drag": {"train": True, "point": 0}},
             },
             {
                 "type": "scatter",

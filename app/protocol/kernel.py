@@ -86,6 +86,8 @@ class KTrain(msgspec.Struct, tag="train", array_like=True):
     options: dict[str, Any]
     iterations: int
     reset: bool
+    #: With `reset`: the new start (the learner dragged it); else the start stays where it was.
+    start: list[float] | None = None
 
 
 class KData(msgspec.Struct, tag="data", array_like=True):

@@ -44,11 +44,14 @@ class Check(msgspec.Struct, tag="check", forbid_unknown_fields=True):
 
 
 class Train(msgspec.Struct, tag="train", forbid_unknown_fields=True):
-    """Control a training plot: play, pause, one step, or reset; speed is iterations per frame."""
+    """Control a training plot: play, pause, one step, or reset; speed is iterations per frame.
+    `place` puts the start somewhere else (the learner dragged it to `at`, the trained values
+    in the plot's order) and resets there: the newest place wins, older pending ones drop."""
 
     plot: PlotId
-    action: Literal["play", "pause", "step", "reset"]
+    action: Literal["play", "pause", "step", "reset", "place"]
     speed: int = 1
+    at: list[float] | None = None
 
 
 class Interrupt(msgspec.Struct, tag="interrupt", forbid_unknown_fields=True):

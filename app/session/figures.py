@@ -137,7 +137,7 @@ class Figures:
         kind, options = plot_kind(plot.kind), self.options[plot.id]
         try:
             result = decode_result(reply)
-            readouts = kind.shown_readouts(reply.scalars)
+            readouts = kind.shown_readouts(options, reply.scalars)
             if whole:
                 figure = kind.figure(options, result)
                 await self.link.send(FigureMsg(plot.id, figure, seq, readouts))

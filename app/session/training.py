@@ -6,6 +6,7 @@ frame. What a frame means (which scalar is the loss, which values move) is the p
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,6 +42,8 @@ class Trainer:
         #: Plays asked to stop; each finishes the frame in flight first.
         self.stopping: set[asyncio.Task[None]] = set()
         self.frame_s = FRAME_S
+        #: The newest start asked for per plot while a place is in flight (last write wins).
+        self.places: dict[PlotId, list[float]] = {}
 
     def trainable(self, plot_id: PlotId) -> tuple[Plot, TrainablePlotKind[Any]] | None:
         plot = self.link.lesson.plots.get(plot_id)
@@ -55,6 +58,16 @@ class Trainer:
             await self.link.send(ErrorMsg(f"There is no training plot {msg.plot!r} on this page."))
             return
         plot, kind = found
+        if msg.action == "place":
+            problem = self._place_problem(kind, msg.at)
+            if problem:
+                await self.link.send(ErrorMsg(problem))
+                return
+            assert msg.at is not None
+            placing = plot.id in self.places
+            self.places[plot.id] = msg.at
+            if placing:
+                return  # the place in flight picks the newest start up when it is done
         speed = max(1, min(msg.speed, 10_000))
         task = self.playing.pop(plot.id, None)
         if task:
@@ -68,7 +81,24 @@ class Trainer:
             await self._frame(plot, kind, speed, reset=False)
         elif msg.action == "reset":
             await self._frame(plot, kind, 0, reset=True)
+        elif msg.action == "place":
+            try:
+                while (at := self.places.get(plot.id)) is not None:
+                    await self._frame(plot, kind, 0, reset=True, start=at)
+                    if self.places.get(plot.id) is at:
+                        break
+            finally:
+                self.places.pop(plot.id, None)
         await self.link.send(TrainState(plot.id, plot.id in self.playing))
+
+    @staticmethod
+    def _place_problem(kind: TrainablePlotKind[Any], at: list[float] | None) -> str:
+        """Words for a start that cannot be used, or "" when it can."""
+        if not kind.placeable:
+            return "This plot's start cannot be moved: it starts where your code puts it."
+        if at is None or len(at) != 2 or not all(math.isfinite(v) for v in at):
+            return "A start needs two finite numbers, such as [w, b]."
+        return ""
 
     async def stop_all(self) -> None:
         """Stop every training run after its frame in flight."""
@@ -102,12 +132,19 @@ class Trainer:
                 await self.link.send(TrainState(plot.id, False))
 
     async def _frame(
-        self, plot: Plot, kind: TrainablePlotKind[Any], iterations: int, reset: bool
+        self,
+        plot: Plot,
+        kind: TrainablePlotKind[Any],
+        iterations: int,
+        reset: bool,
+        start: list[float] | None = None,
     ) -> bool:
         """One training frame; False when training must stop (error or divergence)."""
         if not self.link.kernel:
             return False
-        req = KTrain(self.link.next_id(), plot.id, plot.kind, plot.options, iterations, reset)
+        req = KTrain(
+            self.link.next_id(), plot.id, plot.kind, plot.options, iterations, reset, start
+        )
         try:
             reply = await self.link.request(req, self.link.settings.call_timeout_s)
         except KernelDied as err:
@@ -125,7 +162,9 @@ class Trainer:
         options = self.figures.options[plot.id]
         result = decode_result(reply)
         patch = kind.reset_patch(options, result) if reset else kind.patch(options, result)
-        await self.link.send(PatchMsg(plot.id, patch, 0, kind.shown_readouts(reply.scalars)))
+        await self.link.send(
+            PatchMsg(plot.id, patch, 0, kind.shown_readouts(options, reply.scalars))
+        )
         moved = kind.trained_values(options, reply.scalars)
         if moved:
             await self.moved(moved)

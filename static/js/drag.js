@@ -7,7 +7,9 @@
 // rest), and the sliders and their readouts follow. A trace whose `meta.drag` is "data" holds
 // the lesson's data points: a point follows the pointer at once, and on release the whole table
 // goes to the kernel as the learner's own data, through the data box of the page (as if pasted),
-// which says whose data is in use and can go back to the lesson's.
+// which says whose data is in use and can go back to the lesson's. A trace whose `meta.drag` is
+// {train: true, point: 0} is a training path: dragging its first point moves where training
+// starts (a "descent-place" event on the plot, which the page sends as a `place`, newest wins).
 import { restSliders, setSliders } from "./sliders.js";
 
 const GRAB_PX = 16;
@@ -74,12 +76,14 @@ function grab(div, ev) {
     const { px, py } = local(div, e);
     return { x: h.xa.p2c(px - h.xa._offset), y: h.ya.p2c(py - h.ya._offset) };
   };
-  const names = h.drag === "data" ? [] : ["x", "y"].map((k) => sliderName(div, h.drag[k]));
+  const placing = Boolean(h.drag.train);
+  const names = h.drag === "data" || placing ? [] : ["x", "y"].map((k) => sliderName(div, h.drag[k]));
   let frame = null, last = null;
   const apply = (coarse) => {
     frame = null;
     if (!last) return;
     if (h.drag === "data") movePoint(div, h.trace.index, h.i, last);
+    else if (placing) place(div, last);
     else {
       const values = {};
       if (names[0] !== undefined) values[names[0]] = last.x;
@@ -106,6 +110,12 @@ function grab(div, ev) {
   div.addEventListener("pointermove", move, true);
   div.addEventListener("pointerup", end, true);
   div.addEventListener("pointercancel", end, true);
+}
+
+// Where training starts, to the page (which knows the plot's id and the socket).
+function place(div, at) {
+  if (!Number.isFinite(at.x) || !Number.isFinite(at.y)) return;
+  div.dispatchEvent(new CustomEvent("descent-place", { bubbles: true, detail: { at: [at.x, at.y] } }));
 }
 
 // ------------------------------------------------------------------ data points

@@ -239,6 +239,11 @@ for (const b of document.querySelectorAll("[data-solution]")) {
 for (const box of document.querySelectorAll("[data-train]")) {
   const plot = box.dataset.train;
   const speed = () => Number(box.querySelector("[data-train-speed]").value);
+  // The learner dragged the path's start: training starts there (and Reset goes back there).
+  plotDiv(plot)?.addEventListener("descent-place", (ev) => {
+    plotError(plot, "");
+    socket.send({ type: "train", plot, action: "place", at: ev.detail.at, speed: speed() });
+  });
   for (const b of box.querySelectorAll("[data-train-action]")) {
     b.addEventListener("click", () => {
       let action = b.dataset.trainAction;

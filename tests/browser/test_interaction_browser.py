@@ -276,3 +276,57 @@ def test_the_point_on_a_curve_is_dragged_along_it(page: Any, lesson_server: Any)
                 .find((t) => t.name === "x").x[0] - x) < 1e-6""",
         value,
     )
+
+
+def test_the_start_of_a_training_path_is_dragged_and_training_goes_on_from_there(
+    page: Any, lesson_server: Any
+) -> None:
+    open_clean_lesson(page, lesson_server, "gradient-descent")
+    train_descent(page, 4)
+    page.locator("#plot-descent").scroll_into_view_if_needed()
+    traces = read_plot(page, "descent")
+    path = next(i for i, t in enumerate(traces) if t["name"] == "path")
+    where = page.evaluate(WHERE, ["descent", path, 0, -1.0, 8.0])
+    drag(page, where["point"], where["target"])
+
+    # The path starts again where the pointer let go, and the readouts say so.
+    def start() -> tuple[float, float, int]:
+        t = read_plot(page, "descent")[path]
+        return float(t["x"][0]), float(t["y"][0]), len(t["x"])
+
+    wait_for(
+        page,
+        """t => { const p = document.getElementById("plot-descent").data[t];
+                  return p.x.length === 1 && Math.abs(p.x[0] + 1) < 0.2
+                         && Math.abs(p.y[0] - 8) < 0.8; }""",
+        path,
+    )
+    w, b, _ = start()
+    shown = page.inner_text("[data-readouts='descent']")
+    assert "iteration = 0" in shown and f"w = {w:.4g}"[:6] in shown, shown
+
+    # Step goes on from the dragged start; Reset comes back to it.
+    page.click("[data-train='descent'] [data-train-action='step']")
+    wait_for(page, "t => document.getElementById('plot-descent').data[t].x.length > 1", path)
+    assert start()[:2] == pytest.approx((w, b))
+    page.click("[data-train='descent'] [data-train-action='reset']")
+    wait_for(page, "t => document.getElementById('plot-descent').data[t].x.length === 1", path)
+    assert start()[:2] == pytest.approx((w, b))
+
+
+def test_the_start_of_a_walk_is_dragged_along_the_curve(page: Any, lesson_server: Any) -> None:
+    open_clean_lesson(page, lesson_server, "learning-rate-too-big")
+    page.locator("#plot-yours").scroll_into_view_if_needed()
+    traces = read_plot(page, "yours")
+    right = next(i for i, t in enumerate(traces) if t["name"].startswith("from the right"))
+    where = page.evaluate(WHERE, ["yours", right, 0, 5.0, 0.0])
+    drag(page, where["point"], [where["target"][0], where["point"][1]])
+    value, shown = slider(page, "right")
+    assert abs(value - 5.0) < 0.2 and float(shown) == pytest.approx(value)
+    assert slider(page, "left")[0] == -2.0  # the other walk keeps its start
+    wait_for(
+        page,
+        """v => document.getElementById("plot-yours").data
+                .some((t) => (t.name || "").startsWith(`from the right, w = ${v} →`))""",
+        value,
+    )

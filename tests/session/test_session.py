@@ -255,6 +255,58 @@ async def test_training_step_runs_one_frame_and_reset_starts_over(
     assert again["patch"]["traces"] == [0, 3, 4], "the path and the loss curve start again"
 
 
+async def test_a_dragged_start_is_where_training_starts_and_reset_returns_there(
+    connect: Connect, descent_code: str
+) -> None:
+    ws = await connect("gradient-descent")
+    await open_page(ws)
+    await run_loop(ws, descent_code.replace(UNFINISHED, TRAIN_LOOP))
+
+    # A drag sends many places; the newest wins and every frame is a fresh start there.
+    for k in range(6):
+        place = {"type": "train", "plot": "descent", "action": "place", "at": [0.5 * k, -k]}
+        await send(ws, place)
+    messages = await receive_until(
+        ws, lambda m: frame(m) and m["readouts"]["w"] == 2.5 and m["readouts"]["b"] == -5.0
+    )
+    placed = [m for m in messages if frame(m)]
+    assert all(m["readouts"]["iteration"] == 0 for m in placed)
+    assert placed[-1]["patch"]["traces"] == [0, 3, 4], "the path starts again at the new start"
+
+    await train(ws, "step", speed=3)
+    stepped = [m for m in await receive_until(ws, frame) if frame(m)]
+    moved = stepped[-1]["readouts"]
+    assert moved["iteration"] == 3 and (moved["w"], moved["b"]) != (2.5, -5.0)
+    await train(ws, "reset")
+    again = [m for m in await receive_until(ws, frame) if frame(m)]
+    assert (again[-1]["readouts"]["w"], again[-1]["readouts"]["b"]) == (2.5, -5.0)
+
+    # A Run puts the start back where the program says.
+    await run_loop(ws, descent_code.replace(UNFINISHED, TRAIN_LOOP))
+    await train(ws, "reset")
+    ran = [m for m in await receive_until(ws, frame) if frame(m)]
+    assert (ran[-1]["readouts"]["w"], ran[-1]["readouts"]["b"]) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize("at", [None, [1.0], [1.0, 2.0, 3.0]])
+async def test_a_start_that_is_not_two_numbers_is_refused_with_words(
+    connect: Connect, at: list[float] | None
+) -> None:
+    ws = await connect("gradient-descent")
+    await open_page(ws)
+    await send(ws, {"type": "train", "plot": "descent", "action": "place", "at": at})
+    refusal = (await receive_until(ws, lambda m: m["type"] == "error"))[-1]
+    assert "two finite numbers" in refusal["message"]
+
+
+async def test_a_plot_that_trains_a_network_has_no_start_to_drag(connect: Connect) -> None:
+    ws = await connect("networks-as-composition")
+    await open_page(ws)
+    await send(ws, {"type": "train", "plot": "live-fit", "action": "place", "at": [0.0, 0.0]})
+    refusal = (await receive_until(ws, lambda m: m["type"] == "error"))[-1]
+    assert "start cannot be moved" in refusal["message"]
+
+
 async def test_training_that_diverges_stops_with_words_and_the_last_finite_state(
     connect: Connect, descent_code: str
 ) -> None:
