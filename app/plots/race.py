@@ -40,6 +40,9 @@ class RaceOptions(Options):
     log_color: bool = True
     height: int = 480
     frame_ms: int = 60
+    start: tuple[str, str] | None = None
+    """The two sliders that set where every path starts: the learner may then drag the start
+    (the first point of any path) on the map, which moves both sliders."""
 
 
 def as_paths(raw: Any, name: str) -> dict[str, np.ndarray]:
@@ -115,6 +118,16 @@ class RaceKind(PlotKind[RaceOptions]):
                     "line": {"color": PALETTE[i % 8], "width": 1.5},
                     "opacity": 0.45,
                     "legendgroup": name,
+                    # The page lets the learner drag the common start: both sliders move.
+                    **(
+                        {
+                            "meta": {
+                                "drag": {"x": options.start[0], "y": options.start[1], "point": 0}
+                            }
+                        }
+                        if options.start
+                        else {}
+                    ),
                 }
             )
         heads = len(data)

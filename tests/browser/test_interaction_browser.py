@@ -330,3 +330,23 @@ def test_the_start_of_a_walk_is_dragged_along_the_curve(page: Any, lesson_server
                 .some((t) => (t.name || "").startsWith(`from the right, w = ${v} →`))""",
         value,
     )
+
+
+def test_the_start_of_a_race_is_dragged_on_the_map(page: Any, lesson_server: Any) -> None:
+    open_clean_lesson(page, lesson_server, "optimizers")
+    page.locator("#plot-valley-race").scroll_into_view_if_needed()
+    traces = read_plot(page, "valley-race")
+    sgd = next(i for i, t in enumerate(traces) if t["name"] == "SGD")  # the path, not its head
+    where = page.evaluate(WHERE, ["valley-race", sgd, 0, -3.0, -1.0])
+    drag(page, where["point"], where["target"])
+    x, _ = slider(page, "start_x")
+    y, _ = slider(page, "start_y")
+    assert abs(x + 3.0) < 0.2 and abs(y + 1.0) < 0.2, (x, y)
+    # Every path now starts there.
+    wait_for(
+        page,
+        """([x, y]) => document.getElementById("plot-valley-race").data
+                .filter((t) => t.type === "scatter" && t.mode === "lines")
+                .every((t) => Math.abs(t.x[0] - x) < 1e-9 && Math.abs(t.y[0] - y) < 1e-9)""",
+        [x, y],
+    )
