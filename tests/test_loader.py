@@ -179,6 +179,11 @@ BROKEN = {
         "```{plot} p",
         "unknown kind 'histogram'",
     ),
+    "plot-coarse-args-where-no-function-takes-them": (
+        SLIDER_W + CODE_Y + "\n```{plot} p\nkind: line\nsliders: [w]\ncoarse_args: {n: 2}\n```\n",
+        "```{plot} p",
+        "cannot take coarse_args",
+    ),
     "plot-unknown-slider": (
         SLIDER_W + CODE_Y + "\n```{plot} p\nkind: line\nsliders: [w, q]\n```\n",
         "```{plot} p",

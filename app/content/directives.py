@@ -181,6 +181,12 @@ class Builder:
             kind.parse_options(options)
         except ValidationError as err:
             raise self.fail(line, f"plot {arg!r}: {problem_of(err)}") from None
+        if options.get("coarse_args") and not kind.coarse_arguments:
+            raise self.fail(
+                line,
+                f"plot {arg!r}: a {spec.kind} plot does not call a function of the sliders by "
+                "name, so it cannot take coarse_args",
+            )
         plot = Plot(pid, spec.kind, tuple(spec.sliders), options, line)
         self.plots[pid] = plot
         self.flush_prose()

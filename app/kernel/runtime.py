@@ -196,7 +196,10 @@ class Runtime:
 
     def evaluate(self, req: KEvaluate) -> KernelReply:
         def compute(kind: PlotKind, options: Options) -> Result:
-            result = kind.evaluate(self.ns, options, req.values, req.whole)
+            values = req.values
+            if options.coarse and options.coarse_args and kind.coarse_arguments:
+                values = {**values, **options.coarse_args}  # quick while the slider moves
+            result = kind.evaluate(self.ns, options, values, req.whole)
             result.update(readouts(self.ns, options, req.values))
             return result
 

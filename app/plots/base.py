@@ -55,6 +55,11 @@ class Options(BaseModel):
     """Set by the server, never by a lesson: a slider is moving (a key held, a drag), so a kind
     with heavy work per move (`PlotKind.coarse`) draws a quick, coarse result; the full one is
     asked for when the slider comes to rest."""
+    coarse_args: dict[str, int | float] = {}
+    """Arguments that make the lesson's own function quick (`{epochs: 400}`, `{runs: 1}`): while
+    a slider moves they are passed to it in place of its defaults, so retraining on a slider
+    shows a coarse result at once and the full one at rest. Only for kinds that call the
+    function with the slider values by name (`PlotKind.coarse_arguments`)."""
 
 
 OptionsT = TypeVar("OptionsT", bound=Options, default=Options)
@@ -73,6 +78,13 @@ class PlotKind(Generic[OptionsT]):
     #: Whether the kind draws a coarse result while a slider moves (`Options.coarse`): its work
     #: per move is heavy (a grid, a retraining). Other kinds never see `coarse` set.
     coarse: ClassVar[bool] = False
+    #: Whether the kind calls the lesson's function with the slider values by name, so that a
+    #: lesson's `coarse_args` can stand in for its defaults while a slider moves.
+    coarse_arguments: ClassVar[bool] = False
+
+    def draws_coarse(self, options: Mapping[str, Any]) -> bool:
+        """Whether a plot with these (raw) options draws differently while a slider moves."""
+        return self.coarse or bool(self.coarse_arguments and options.get("coarse_args"))
 
     def labels(self, options: OptionsT) -> dict[str, str]:
         """The kind's own readouts, by result key -> label; a kind may name them after its

@@ -66,6 +66,7 @@ def as_images(raw: Any, name: str) -> dict[str, np.ndarray]:
 
 class ImagesKind(PlotKind[ImagesOptions]):
     name: ClassVar[str] = "images"
+    coarse_arguments: ClassVar[bool] = True
     options_model = ImagesOptions
     function_options: ClassVar[tuple[str, ...]] = ("function",)
 

@@ -67,6 +67,7 @@ def _numpy(value: Any) -> Any:
 
 class OutcomeMapKind(PlotKind[OutcomeMapOptions]):
     name: ClassVar[str] = "outcome_map"
+    coarse_arguments: ClassVar[bool] = True
     options_model = OutcomeMapOptions
     function_options: ClassVar[tuple[str, ...]] = ("function",)
     readout_labels: ClassVar[dict[str, str]] = {"outcome": "outcome nearest your setting"}

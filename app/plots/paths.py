@@ -41,6 +41,7 @@ class PathsOptions(Options):
 
 class PathsKind(PlotKind[PathsOptions]):
     name: ClassVar[str] = "paths"
+    coarse_arguments: ClassVar[bool] = True
     options_model = PathsOptions
     function_options: ClassVar[tuple[str, ...]] = ("function", "path")
 

@@ -65,6 +65,7 @@ def as_paths(raw: Any, name: str) -> dict[str, np.ndarray]:
 
 class RaceKind(PlotKind[RaceOptions]):
     name: ClassVar[str] = "race"
+    coarse_arguments: ClassVar[bool] = True
     options_model = RaceOptions
     function_options: ClassVar[tuple[str, ...]] = ("function", "paths")
     #: While a slider moves, the loss map under the paths is drawn on a grid a third as fine.

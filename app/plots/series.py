@@ -37,6 +37,8 @@ class SeriesOptions(Options):
     """The x value of each series' first point (epochs often count from 1)."""
     mode: str = "lines+markers"
     y: tuple[float, float] | None = None
+    x: tuple[float, float] | None = None
+    """A fixed x range: the axis stays put while a coarse result (fewer epochs) is drawn."""
 
 
 def as_series(raw: Any, name: str) -> dict[str, np.ndarray]:
@@ -62,6 +64,7 @@ def as_series(raw: Any, name: str) -> dict[str, np.ndarray]:
 
 class SeriesKind(PlotKind[SeriesOptions]):
     name: ClassVar[str] = "series"
+    coarse_arguments: ClassVar[bool] = True
     options_model = SeriesOptions
     function_options: ClassVar[tuple[str, ...]] = ("function",)
 
@@ -93,6 +96,8 @@ class SeriesKind(PlotKind[SeriesOptions]):
         }
         if options.y:
             layout["yaxis"]["range"] = list(options.y)
+        if options.x:
+            layout["xaxis"]["range"] = list(options.x)
         data = []
         for i, name in enumerate(result["names"]):
             ys = np.asarray(result[f"s{i}"])

@@ -86,7 +86,7 @@ class Figures:
     """Whether the moves being drawn were made while a slider was still moving."""
 
     def _key(self, plot: Plot) -> tuple[tuple[float, ...], bool]:
-        coarse = self.coarse and plot_kind(plot.kind).coarse
+        coarse = self.coarse and plot_kind(plot.kind).draws_coarse(plot.options)
         return tuple(self.values[name] for name in plot.sliders), coarse
 
     def _request(self, plot: Plot, whole: bool) -> KEvaluate:

@@ -54,3 +54,27 @@ async def test_a_race_is_drawn_coarsely_while_its_slider_moves_and_in_full_at_re
     await send(ws, {"type": "slide", "values": {"sgd_lr": 0.05}, "seq": 2})
     rest = (await receive_until(ws, race_patch(2)))[-1]
     assert array(rest["patch"]["figure"]["data"][0]["z"]).shape == full
+
+
+def plot_patch(plot: str, seq: int) -> Callable[[Message], bool]:
+    return lambda m: m["type"] == "patch" and m["plot"] == plot and m["seq"] == seq
+
+
+async def test_retraining_on_a_slider_trains_less_while_it_moves_and_all_at_rest(
+    connect: Connect,
+) -> None:
+    # The seven steps: `coarse_args: {epochs: 500}` stands in for the 2000 epochs of the
+    # lesson's own loss_curve while the learning-rate slider moves.
+    ws = await connect("the-seven-steps")
+    messages = await open_page(ws)
+    (losses,) = [m for m in messages if m["type"] == "figure" and m["plot"] == "losses"]
+    assert {len(array(t["y"])) for t in losses["figure"]["data"]} == {2000}
+    await send(ws, {"type": "slide", "values": {"lr": 0.05}, "seq": 1, "coarse": True})
+    coarse = (await receive_until(ws, plot_patch("losses", 1)))[-1]
+    lengths = {len(array(t["y"])) for t in coarse["patch"]["figure"]["data"]}
+    assert lengths == {500}, lengths
+    await send(ws, {"type": "slide", "values": {"lr": 0.05}, "seq": 2})
+    rest = (await receive_until(ws, plot_patch("losses", 2)))[-1]
+    lengths = {len(array(t["y"])) for t in rest["patch"]["figure"]["data"]}
+    assert lengths == {2000}, lengths
+    assert rest["patch"]["figure"]["layout"]["xaxis"]["range"] == [0, 2000]  # the axis stays
