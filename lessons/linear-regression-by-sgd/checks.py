@@ -1,6 +1,7 @@
-"""Checks for "Linear regression by SGD": one SGD step in plain Python, and the mean squared
-error. Each check runs the learner's function on inputs of its own and compares with the right
-answer and with the exercise's `mistakes:`, formulas of the same inputs, in the order listed."""
+"""Checks for "Linear regression by SGD": one full-batch step in plain Python, and the prediction
+of where ten such steps leave b. The step's check runs the learner's function on small data sets
+of its own and compares with the right answer and with the exercise's `mistakes:`, formulas of
+the same inputs, in the order listed."""
 
 from __future__ import annotations
 
@@ -13,48 +14,63 @@ from app.kernel.checks import (
     Mistakes,
     Verdict,
     check,
+    choice,
     close,
     define_first,
     expression,
     learner_function,
-    number,
     numbers,
     shown,
 )
 
-STEP_INPUTS = ("w", "b", "x", "t", "learning_rate")
+BATCH_INPUTS = ("w", "b", "points", "learning_rate")
+CHOICES = ["near 0", "near 1"]
 
 
-def _sgd_step(w: float, b: float, x: float, t: float, learning_rate: float) -> np.ndarray:
-    error = w * x + b - t
-    return np.array([w - learning_rate * 2 * error * x, b - learning_rate * 2 * error])
+def _full_batch(w: float, b: float, x: np.ndarray, t: np.ndarray, rate: float) -> np.ndarray:
+    """One step against the gradient of the mean of (w x + b - t)² over the points."""
+    e = w * x + b - t
+    return np.array([w - rate * np.mean(2 * e * x), b - rate * np.mean(2 * e)])
 
 
-@check("sgd_step_update", expressions=True)
-def sgd_step_update(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
-    """The learner's `sgd_step(w, b, x, t, learning_rate)` returns the new (w, b) after one step
-    on the single example's squared error (w x + b - t)², at random points and examples.
+def _one_at_a_time(w: float, b: float, x: np.ndarray, t: np.ndarray, rate: float) -> np.ndarray:
+    """An epoch of SGD over the points in order: what a step inside the loop computes."""
+    for xi, ti in zip(x.tolist(), t.tolist(), strict=True):
+        e = w * xi + b - ti
+        w, b = w - rate * 2 * e * xi, b - rate * 2 * e
+    return np.array([w, b])
 
-    Mistakes: formulas of w, b, x, t, learning_rate and error (= w * x + b - t) giving the pair
-    the learner returned, e.g. "(w, b)" for a step that changes nothing.
+
+@check("full_batch_step_update", mistakes=("one_at_a_time",), expressions=True)
+def full_batch_step_update(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
+    """The learner's `full_batch_step(w, b, points, learning_rate)` returns the new (w, b) after
+    one step on the mean squared error over the (x, t) pairs in `points`, on small random data
+    sets.
+
+    Mistakes: one_at_a_time (an epoch of SGD: a step after each example), and formulas of w, b,
+    learning_rate, n (the number of points) and the arrays x, t and e (= w * x + b - t) giving
+    the pair the learner returned, e.g. "(w, b)" for a step that changes nothing.
     """
-    name = str(params.get("function", "sgd_step"))
+    name = str(params.get("function", "full_batch_step"))
     fn = learner_function(ns, name)
     if fn is None:
-        return define_first(name, *STEP_INPUTS)
-    rng = np.random.default_rng(int(params.get("seed", 11)))
-    inputs: list[dict[str, float]] = []
+        return define_first(name, *BATCH_INPUTS)
+    rng = np.random.default_rng(int(params.get("seed", 7)))
+    cases: list[dict[str, Any]] = []
     got: list[np.ndarray] = []
-    for _ in range(12):
-        x = float(rng.integers(2, 100))
-        kw = {
+    for _ in range(10):
+        n = int(rng.integers(3, 9))
+        x = rng.choice(np.arange(1, 100), size=n, replace=False).astype(np.float64)
+        t = 2 * x + 1 + rng.normal(0, 3, n)
+        case = {
             "w": float(rng.uniform(-3, 3)),
             "b": float(rng.uniform(-3, 3)),
             "x": x,
-            "t": 2 * x + 1 + float(rng.normal(0, 3)),
-            "learning_rate": float(rng.choice([1e-4, 3e-4, 1e-3])),
+            "t": t,
+            "learning_rate": float(rng.choice([1e-5, 3e-5, 1e-4])),
         }
-        value = fn(*kw.values())
+        points = [(float(xi), float(ti)) for xi, ti in zip(x, t, strict=True)]
+        value = fn(case["w"], case["b"], points, case["learning_rate"])
         if value is None:
             return False, f"`{name}` returned nothing: end it with `return w, b`."
         pair = numbers(value, 2) if isinstance(value, tuple | list | np.ndarray) else None
@@ -63,81 +79,72 @@ def sgd_step_update(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
                 f"`{name}` should return two numbers, the new w and the new b; it returned "
                 f"{shown(value)}."
             )
-        inputs.append(kw)
+        cases.append(case)
         got.append(pair)
-    want = [_sgd_step(**kw) for kw in inputs]
+
+    def rate(case: dict[str, Any]) -> float:
+        return float(case["learning_rate"])
+
+    want = [_full_batch(c["w"], c["b"], c["x"], c["t"], rate(c)) for c in cases]
 
     def always(candidates: list[np.ndarray], part: slice = slice(None)) -> bool:
         return all(close(g[part], c[part], 1e-9) for g, c in zip(got, candidates, strict=True))
 
     if always(want):
         return True, (
-            f"Correct: `{name}` moves w and b exactly one SGD step against the gradient of "
-            "(w*x + b - t)**2, for every example we tried."
+            f"Correct: `{name}` takes one step against the mean of the examples' slopes, on "
+            "every data set we tried."
         )
+    sgd = [_one_at_a_time(c["w"], c["b"], c["x"], c["t"], rate(c)) for c in cases]
 
     def formula(text: str) -> Callable[[], bool]:
         f = expression(text)
-        return lambda: always(
-            [np.asarray(f(**kw, error=kw["w"] * kw["x"] + kw["b"] - kw["t"])) for kw in inputs]
-        )
 
-    slip = Mistakes(params).first({}, formula)
+        def value(c: dict[str, Any]) -> np.ndarray:
+            e = c["w"] * c["x"] + c["b"] - c["t"]
+            with np.errstate(all="ignore"):
+                return np.asarray(f(**c, e=e, n=c["x"].size), dtype=np.float64)
+
+        return lambda: always([value(c) for c in cases])
+
+    slip = Mistakes(params).first({"one_at_a_time": lambda: always(sgd)}, formula)
     if slip is not None:
         return False, slip
-    kw, g, r = inputs[0], got[0], want[0]
+    c, g, r = cases[0], got[0], want[0]
     w_right, b_right = always(want, slice(0, 1)), always(want, slice(1, 2))
     which = "w is right but b is not" if w_right else "b is right but w is not" if b_right else ""
-    shown_inputs = ", ".join(f"{k}={v:.4g}" for k, v in kw.items())
+    pts = ", ".join(f"({xi:g}, {ti:.2f})" for xi, ti in zip(c["x"], c["t"], strict=True))
     return False, (
-        f"{which or 'Not yet'}: {name}({shown_inputs}) gave ({g[0]:.6g}, {g[1]:.6g}); one step "
-        f"should give ({r[0]:.6g}, {r[1]:.6g})."
+        f"{which or 'Not yet'}: with w = {c['w']:.4g}, b = {c['b']:.4g}, learning_rate = "
+        f"{rate(c):g} and the points [{pts}], `{name}` gave ({g[0]:.6g}, {g[1]:.6g}); one "
+        f"full-batch step gives ({r[0]:.6g}, {r[1]:.6g})."
     )
 
 
-@check("mean_squared_error_matches", expressions=True)
-def mean_squared_error_matches(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
-    """The learner's `mean_squared_error(points, w, b)` is the mean of (w x + b - t)² over a list
-    of (x, t) pairs, on random small data sets.
-
-    Mistakes: formulas of e, the errors w * x + b - t as a numpy array, and n, the number of
-    points, giving what the learner returned: "np.sum(e * e)" is a sum for a mean.
-    """
-    name = str(params.get("function", "mean_squared_error"))
-    fn = learner_function(ns, name)
-    if fn is None:
-        return define_first(name, "points", "w", "b")
-    rng = np.random.default_rng(int(params.get("seed", 5)))
-    cases: list[np.ndarray] = []
-    got: list[float] = []
-    for _ in range(10):
-        n = int(rng.integers(3, 13))
-        xs = rng.integers(0, 100, n).astype(np.float64)
-        points = [(float(x), float(2 * x + 1 + rng.normal(0, 4))) for x in xs]
-        w, b = float(rng.uniform(1.5, 2.5)), float(rng.uniform(-5, 5))
-        value = fn(points, w, b)
-        result = number(value)
-        if result is None:
-            return False, f"`{name}` should return one number; it returned {shown(value)}."
-        pts = np.asarray(points)
-        cases.append(w * pts[:, 0] + b - pts[:, 1])
-        got.append(result)
-
-    def always(candidate: Callable[..., Any]) -> bool:
-        with np.errstate(all="ignore"):
-            return all(
-                close(g, float(candidate(e=e, n=e.size)), 1e-9)
-                for g, e in zip(got, cases, strict=True)
-            )
-
-    if always(lambda e, n: np.mean(e * e)):
-        return True, f"Correct: `{name}` is the mean of the squared errors on every data set."
-    slip = Mistakes(params).first({}, lambda text: lambda: always(expression(text)))
-    if slip is not None:
-        return False, slip
-    e = cases[0]
-    return False, (
-        f"Not yet: on {e.size} points whose errors are {np.array2string(e[:4], precision=2)}… "
-        f"`{name}` gave {got[0]:.6g}, but the mean of the squared errors is "
-        f"{float(np.mean(e * e)):.6g}."
-    )
+@check("b_after_full_batch", mistakes=("wrong",))
+def b_after_full_batch(ns: dict[str, Any], params: Mapping[str, Any]) -> Verdict:
+    """A prediction: `variable` set to "near 0" or "near 1", where b is after `steps` full-batch
+    steps (default 10) from w = b = 0 at `rate` (default 0.0001) on the page's `train_set`,
+    computed here with a reference step. Mistakes: wrong (fields: answer, the right choice; w
+    and b, where the run ends; steps)."""
+    name = str(params.get("variable", "b_after_ten"))
+    said = choice(ns.get(name), CHOICES)
+    if said is None:
+        return False, f'Set `{name}` to "near 0" or "near 1", press Run, then check.'
+    data = ns.get(str(params.get("data", "train_set")))
+    pairs = np.asarray(data, dtype=np.float64) if isinstance(data, list) and data else None
+    if pairs is None or pairs.ndim != 2 or pairs.shape[1] != 2:
+        return False, "Run the script first: `train_set` should be a list of (x, t) pairs."
+    steps, rate = int(params.get("steps", 10)), float(params.get("rate", 0.0001))
+    wb = np.zeros(2)
+    for _ in range(steps):
+        wb = _full_batch(float(wb[0]), float(wb[1]), pairs[:, 0], pairs[:, 1], rate)
+    w, b = float(wb[0]), float(wb[1])
+    truth = "near 1" if abs(b - 1) < abs(b) else "near 0"
+    if said == truth:
+        return True, (
+            f"Right: {steps} full-batch steps end at w = {w:.3f}, b = {b:.3f}. Write the step "
+            "below and see it happen."
+        )
+    wrong = Mistakes(params).message("wrong", answer=truth, w=w, b=b, steps=steps)
+    return False, wrong or f"Not this time: {steps} full-batch steps end at b = {b:.3f}."

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from tests.lessons.claims import run_lesson, says
 
@@ -160,7 +161,9 @@ def test_a10_the_roller_coaster() -> None:
 
 
 def test_a11_the_gradient() -> None:
-    ns, _ = run_lesson("the-gradient", only=("loss", "gradient"), solve=("write-gradient",))
+    ns, _ = run_lesson(
+        "the-gradient", only=("loss", "slices", "gradient"), solve=("write-gradient",)
+    )
     dw, _db = ns["gradient"](-2.5, -15)
     says("the-gradient", f"the slope along $w$ is about ${dw:.0f}$")
     hess = curvature(DATA)
@@ -168,6 +171,44 @@ def test_a11_the_gradient() -> None:
     says("the-gradient", f"only $n = {hess[1, 1]:.0f}$")
     ratio = hess[0, 0] / hess[1, 1]
     says("the-gradient", f"${hess[0, 0]:.0f} / {hess[1, 1]:.0f} = {ratio:g}$ times more sharply")
+    w, b = np.polyfit(DATA[:, 0], DATA[:, 1], 1)
+    assert np.allclose(ns["gradient"](w, b), 0, atol=1e-9)  # the bottom: both slopes vanish
+    says("the-gradient", f"around $w \\approx {w:.2f}$ and $b \\approx {b:.2f}$")
+    assert (DATA[-1, 0], DATA[0, 0]) == (8, 1)  # "at x = 8 eight times as much as at x = 1"
+    says("the-gradient", "The map shows 5 units of $w$ across and 30 units of $b$ up")
+    assert (2.5 - -2.5, 15 - -15) == (5, 30)  # the landscape's ranges, w: [-2.5, 2.5], b: [-15, 15]
+
+
+def test_a11_the_prediction_at_w_1_b_minus_2() -> None:
+    """The predict-sign task: at w = 1, b = -2 the gaps add up to a negative number, but
+    weighted by x they add up to a positive one, so the two partials have opposite signs."""
+    ns, _ = run_lesson(
+        "the-gradient", only=("loss", "slices", "gradient"), solve=("write-gradient",)
+    )
+    w, b = 1.0, -2.0
+    gaps = w * DATA[:, 0] + b - DATA[:, 1]
+    below, above = DATA[gaps < 0, 0], DATA[gaps > 0, 0]
+    assert below.tolist() == [1, 2, 3, 4, 5] and above.tolist() == [6, 7, 8]
+    says("the-gradient", "passes under the first five points and over the last three")
+    dw, db = ns["gradient"](w, b)
+    assert dw == pytest.approx(ns["slope_along_w"](w, b), abs=1e-6)  # the truth the check uses
+    assert db == pytest.approx(ns["slope_along_b"](w, b), abs=1e-6)
+    assert dw > 0 > db  # the answer: positive
+    says("the-gradient", f"its eight gaps add up to ${db:.2f}$")
+    says("the-gradient", f"so $\\frac{{\\partial L}}{{\\partial b}} = {db:.2f}$")
+    weighted = gaps * DATA[:, 0]
+    says(
+        "the-gradient",
+        f"the five negative gaps add up to {weighted[gaps < 0].sum():.2f} in all, while the "
+        f"three positive ones, at x = 6, 7 and 8, add up to +{weighted[gaps > 0].sum():.2f}. "
+        f"So ∂L/∂w = +{dw:.2f} even though ∂L/∂b = {db:.2f}",
+    )
+    says("the-gradient", "The negative gaps sit at x = 1 to 5, the positive ones at x = 6, 7 and 8")
+    says(
+        "the-gradient",
+        f"$\\frac{{\\partial L}}{{\\partial w}} = {dw:.2f}$ says a steeper line would cost "
+        f"more, $\\frac{{\\partial L}}{{\\partial b}} = {db:.2f}$ says a higher one",
+    )
 
 
 def test_a12_the_edge_and_the_zigzag() -> None:

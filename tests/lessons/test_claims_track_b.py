@@ -57,6 +57,44 @@ def test_b1_the_safe_rate_answer_is_what_one_step_does() -> None:
         assert abs(w2 * x + b2 - t) < 1e-9 * max(1, abs(error))  # lands exactly on the target
 
 
+def test_b1_ten_full_batch_steps_against_ten_epochs_of_sgd() -> None:
+    """The full-batch section: ten full-batch steps (the work of ten epochs) fit w but leave b
+    near 0, while the script's SGD brings b near 1; the prediction's answer is "near 0"."""
+    ns, _ = run_lesson(B1, only=("script", "every-rate", "full-batch"), solve=("full-batch",))
+    train_set, epochs, rate = ns["train_set"], ns["epochs"], ns["learning_rate"]
+    assert (len(train_set), len(ns["eval_set"]), epochs, rate) == (10_000, 100, 10, 0.0001)
+    says(B1, "(with the 10,000 training examples, 10,000 times)")
+    says(B1, "SGD takes 10,000 rougher steps per epoch")
+    says(B1, "its training loss over 10,000 examples beside its eval loss over 100")
+    says(B1, f"The script's ten epochs made {epochs * len(train_set):,} of them.")
+    w = b = 0.0
+    for _ in range(epochs):
+        w, b = ns["full_batch_step"](w, b, train_set, rate)
+    loss = ns["mean_loss"](w, b)
+    says(
+        B1,
+        f"Ten full-batch steps bring $w$ to about ${w:.3f}$ but leave $b$ at about ${b:.3f}$, "
+        f"with a mean loss of about ${loss:.2f}$",
+    )
+    assert abs(b) < abs(b - 1)  # the prediction: "near 0"
+    sgd_loss = ns["mean_loss"](ns["w"], ns["b"])
+    assert sgd_loss < 1e-5
+    says(B1, f"reached $b \\approx {ns['b']:.2f}$ and a mean loss below $10^{{-5}}$")
+    # ten thousand full-batch steps, vectorised: the same step as the lesson's solution
+    pairs = np.asarray(train_set, dtype=np.float64)
+    x, t = pairs[:, 0], pairs[:, 1]
+
+    def step(w: float, b: float) -> tuple[float, float]:
+        e = w * x + b - t
+        return w - rate * float(np.mean(2 * e * x)), b - rate * float(np.mean(2 * e))
+
+    assert np.allclose(step(0.3, 0.1), ns["full_batch_step"](0.3, 0.1, train_set, rate))
+    w = b = 0.0
+    for _ in range(10_000):
+        w, b = step(w, b)
+    says(B1, f"Even 10,000 full-batch steps leave $b$ at about ${b:.2f}$")
+
+
 def test_b2_autograd_claims() -> None:
     ns, _printed = run_lesson(B2, only=("setup", "one-example", "piling-up"))
     x, t = ns["train_set"][0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 import torch
 
 from tests.lessons.claims import run_lesson, says
@@ -51,6 +52,38 @@ def test_d2_scores_and_mistakes() -> None:
     w = ns["w"].detach().reshape(8, 8).numpy()
     row, col = np.unravel_index(np.argmin(w), w.shape)
     assert row >= 4 and col >= 4
+
+
+def test_d2_a_score_for_each_digit() -> None:
+    """The report exercise: the share of 7s (what an all-"7" model scores), and each model's
+    score per digit with the reference solution."""
+    ns, printed = run_lesson(D2, only=("data", "linear", "network", "report"), solve=("report",))
+    y_test = ns["y_test"]
+    sevens = float((y_test == 1).float().mean())
+    says(D2, f"The 7s make up {100 * sevens:.0f} % of the test images")
+    says(D2, f"would still score {100 * sevens:.0f} %, while getting every single 3 wrong")
+    with torch.no_grad():
+        said_7 = {name: ns[name](ns["X_test"])[:, 0] > 0.5 for name in ("linear_model", "net")}
+    per_digit = {
+        name: [float(ns["digit_accuracy"](ns[name], d)) for d in (3, 7)]
+        for name in ("linear_model", "net")
+    }
+    for name, said in said_7.items():  # the solution agrees with a count done here
+        for d, label in ((3, 0.0), (7, 1.0)):
+            mine = y_test == label
+            right = float((said[mine] == (y_test[mine] > 0.5)).float().mean())
+            assert per_digit[name][(3, 7).index(d)] == pytest.approx(right)
+    three, seven = per_digit["linear_model"]
+    says(D2, f"The linear model gets {three:.3f} of the 3s and {seven:.3f} of the 7s")
+    wrong = said_7["linear_model"] != (y_test > 0.5)
+    assert int(wrong.sum()) == 1 and float(y_test[wrong][0]) == 0.0  # one mistake: a 3
+    says(D2, "its single mistake on the test set is a 3 it took for a 7")
+    assert per_digit["net"] == [1.0, 1.0]
+    says(D2, "The network gets every test image of both digits right.")
+    # The cell prints the overall score first (the browser test reads it), then the two.
+    with torch.no_grad():
+        overall = ns["accuracy"](ns["linear_model"](ns["X_test"]), y_test)
+    assert printed["report"].startswith(f"linear model: {overall:.3f} of all test images, ")
 
 
 def test_d3_outputs_neurons_and_weights() -> None:

@@ -8,7 +8,9 @@ import itertools
 import numpy as np
 import torch
 
-from tests.lessons.claims import run_lesson, says
+from app.content.loader import load_catalogue
+from app.content.model import CellId
+from tests.lessons.claims import LESSONS, run_lesson, says
 
 E1, E2 = "batches-and-the-gpu", "data-parallel-training"
 
@@ -43,6 +45,38 @@ def test_e1_the_full_batch_edge_is_about_0_000307() -> None:
     at_4 = _full_batch(x, t, 0.0004, 10)
     assert at_4[-1] / at_4[0] > 10_000
     says(E1, "at 0.0004 the loss grows more than ten thousand-fold in ten steps")
+
+
+def test_e1_the_runs_and_their_steps() -> None:
+    """The training section: the step counts the prose gives, the ranking of b that the
+    prediction asks for, and the measurement's own settings. The training cell holds no
+    timing code: the stopwatch cell (read-only) adds the seconds."""
+    ns, printed = run_lesson(E1, skip=("timing", "edge"))
+    lesson = load_catalogue(LESSONS / E1).get(E1)
+    assert lesson is not None
+    training = lesson.cells[CellId("training")].code
+    for plumbing in ("time.", "wait()", "perf_counter", "synchronize"):
+        assert plumbing not in training, plumbing
+    assert not lesson.cells[CellId("stopwatch")].editable
+    runs = ns["runs"]
+    steps = {name: len(r[0]) * per_epoch for name, (per_epoch, r) in runs.items()}
+    assert list(steps.values()) == [100_000, 1_000, 10]
+    says(E1, "100,000 for the plain loop, 1,000 with batches of 100, and 10 for the full batch")
+    assert all(len(r) == 4 and r[3] > 0 for _, r in runs.values())  # losses, w, b, seconds
+    b_ends = {name: r[2] for name, (_, r) in runs.items()}
+    assert min(b_ends, key=lambda n: abs(b_ends[n] - 1)) == "one at a time (plain Python)"
+    assert all(abs(r[1] - 2) < 0.05 for _, r in runs.values())  # "Every run gets w near 2"
+    for name in runs:
+        assert name in printed["training"]
+    assert (len(ns["X"]), len(ns["X_eval"])) == (10_000, 100)
+    says(E1, "The same 10,000 training and 100 evaluation examples")
+    # the timing cell (skipped here: it measures for seconds) states its settings in its code
+    timing = lesson.cells[CellId("timing")].code
+    assert "batch_sizes = [1, 10, 100, 1000, 10_000]" in timing
+    assert [round(np.log10(size)) for size in (1, 10_000)] == [0, 4]
+    says(E1, "0 is one example per step, 4 is all 10,000")
+    assert "def seconds_per_step(batch_size, steps=200, repeats=3):" in timing
+    says(E1, "we time 200 calls of `batch_step` on consecutive batches and keep the best of three")
 
 
 def test_e2_unequal_shards_and_the_missing_division() -> None:

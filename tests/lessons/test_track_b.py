@@ -126,80 +126,64 @@ def test_b1_learning_rate_slider_crawls_and_blows_up(b1: Loaded, kernels: Kernel
         assert reply.error == "", reply.error
 
 
-STEP = "def sgd_step(w, b, x, t, learning_rate):\n    error = {error}\n    return {result}\n"
-STEP_MISTAKES = [
-    ("w * x + b - t", "w + learning_rate * 2 * error * x, b + learning_rate * 2 * error", "uphill"),
+FULL_BATCH = """
+def full_batch_step(w, b, points, learning_rate):
+    n = len(points)
+    dw = sum({dw} for x, t in points) / n
+    db = sum({db} for x, t in points) / n
+    return {result}
+"""
+FULL_BATCH_MISTAKES = [
+    ("2 * (w * x + b - t) * x", "2 * (w * x + b - t)", "w, b", "unchanged"),
     (
-        "t - (w * x + b)",
-        "w - learning_rate * 2 * error * x, b - learning_rate * 2 * error",
-        "uphill",
+        "2 * (t - w * x - b) * x",
+        "2 * (t - w * x - b)",
+        "w - learning_rate * dw, b - learning_rate * db",
+        "climbs",
     ),
-    ("w * x + b - t", "w - learning_rate * 2 * error, b - learning_rate * 2 * error", "factor x"),
     (
-        "w * x + b - t",
-        "w - learning_rate * error * x, b - learning_rate * error",
-        "the 2 is missing",
+        "2 * (w * x + b - t) * x",
+        "2 * (w * x + b - t)",
+        "w - learning_rate * dw * n, b - learning_rate * db * n",
+        "n times too long",
     ),
-    ("w * x + b - t", "w - 2 * error * x, b - 2 * error", "learning_rate"),
     (
-        "w * x + b - t",
-        "w - learning_rate * 2 * error * x, b - learning_rate * 2 * error * x",
-        "extra factor x",
+        "2 * (w * x + b - t)",
+        "2 * (w * x + b - t)",
+        "w - learning_rate * dw, b - learning_rate * db",
+        "missing the factor x",
     ),
-    ("w * x + b - t", "2 * error * x, 2 * error", "gradient itself"),
-    ("w * x + b - t", "w - learning_rate * 2 * error * x, b", "b never changes"),
+    ("2 * (w * x + b - t) * x", "2 * (w * x + b - t)", "dw, db", "slopes themselves"),
 ]
 
 
-@pytest.mark.parametrize(("error", "result", "message"), STEP_MISTAKES)
-def test_b1_step_exercise_names_the_mistake(
-    b1: Loaded, kernels: KernelService, error: str, result: str, message: str
+@pytest.mark.parametrize(("dw", "db", "result", "message"), FULL_BATCH_MISTAKES)
+def test_b1_full_batch_exercise_names_the_mistake(
+    b1: Loaded, kernels: KernelService, dw: str, db: str, result: str, message: str
 ) -> None:
-    passed, said = _verdict(kernels, b1, "sgd-step", STEP.format(error=error, result=result))
+    code = FULL_BATCH.format(dw=dw, db=db, result=result)
+    passed, said = _verdict(kernels, b1, "full-batch", code)
     assert not passed
     assert message in said
 
 
-def test_b1_step_exercise_starts_unsolved(b1: Loaded, kernels: KernelService) -> None:
+def test_b1_full_batch_exercise_starts_unsolved(b1: Loaded, kernels: KernelService) -> None:
     _, lesson, _ = b1
-    lesson_cell = lesson.cells["your-step"].code
-    passed, said = _verdict(kernels, b1, "sgd-step", lesson_cell)
+    passed, said = _verdict(kernels, b1, "full-batch", lesson.cells["full-batch"].code)
     assert not passed and "unchanged" in said
 
 
-LOSS = """
-def mean_squared_error(points, w, b):
-    errors = [w * x + b - t for x, t in points]
-    return {result}
-"""
-LOSS_MISTAKES = [
-    ("sum(e * e for e in errors)", "sum of the squared errors, not their mean"),
-    ("sum(errors) / len(errors)", "Square each error"),
-    ("sum(abs(e) for e in errors) / len(errors)", "mean absolute error"),
-    ("(sum(e * e for e in errors) / len(errors)) ** 0.5", "square root"),
-    ("errors[-1] ** 2", "Only the last point counts"),
-    ("0.0", "still returns 0"),
-]
-
-
-@pytest.mark.parametrize(("result", "message"), LOSS_MISTAKES)
-def test_b1_mean_loss_exercise_names_the_mistake(
-    b1: Loaded, kernels: KernelService, result: str, message: str
-) -> None:
-    passed, said = _verdict(kernels, b1, "mean-loss", LOSS.format(result=result))
-    assert not passed
-    assert message in said
-
-
-def test_b1_mean_loss_exercise_accepts_a_mean_written_differently(
+def test_b1_full_batch_exercise_accepts_a_mean_written_differently(
     b1: Loaded, kernels: KernelService
 ) -> None:
     code = (
-        "def mean_squared_error(points, w, b):\n"
+        "def full_batch_step(w, b, points, learning_rate):\n"
         "    import statistics\n"
-        "    return statistics.fmean((w * x + b - t) ** 2 for x, t in points)\n"
+        "    dw = statistics.fmean(2 * (w * x + b - t) * x for x, t in points)\n"
+        "    db = statistics.fmean(2 * (w * x + b - t) for x, t in points)\n"
+        "    return w - learning_rate * dw, b - learning_rate * db\n"
     )
-    passed, said = _verdict(kernels, b1, "mean-loss", code)
+    passed, said = _verdict(kernels, b1, "full-batch", code)
     assert passed, said
 
 

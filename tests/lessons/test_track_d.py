@@ -169,23 +169,24 @@ MISTAKES = [
     (
         "a-digit-classifier",
         "report",
-        "def test_accuracy(model):\n    return accuracy(model(X_train), y_train)\n",
+        "def digit_accuracy(model, digit):\n"
+        "    mine = y_train == (1.0 if digit == 7 else 0.0)\n"
+        "    return accuracy(model(X_train[mine]), y_train[mine])\n",
         "*training* images",
     ),
     (
         "a-digit-classifier",
         "report",
-        "def test_accuracy(model):\n"
-        "    probs = torch.sigmoid(model(X_test))\n"
-        "    return ((probs[:, 0] > 0.5).float() == y_test).float().mean().item()\n",
-        "sigmoid` a second time",
+        "def digit_accuracy(model, digit):\n"
+        "    mine = y_test == digit\n"
+        "    return accuracy(model(X_test[mine]), y_test[mine])\n",
+        "returned nan",
     ),
     (
         "a-digit-classifier",
         "report",
-        "def test_accuracy(model):\n"
-        "    return ((model(X_test) > 0.5).float() == y_test).float().mean().item()\n",
-        "shapes don't line up",
+        "def digit_accuracy(model, digit):\n    return accuracy(model(X_test), y_test)\n",
+        "for both digits",
     ),
     ("activations-and-parameters", "forward", "", "hidden layer has no sigmoid"),
     (
