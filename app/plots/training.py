@@ -322,8 +322,6 @@ class TrainingKind(TrainablePlotKind[TrainingOptions]):
                 "line": {"color": "#ffffff", "width": 2},
                 "marker": {"size": 5, "color": "#ffffff"},
                 "name": "path",
-                # The page lets the learner drag the path's first point: training starts there.
-                "meta": {"drag": {"train": True, "point": 0}},
             },
             {
                 "type": "scatter",
@@ -334,6 +332,24 @@ class TrainingKind(TrainablePlotKind[TrainingOptions]):
                 "yaxis": "y3",
                 "line": {"color": "#7b3fbf", "width": 2},
                 "name": "loss",
+            },
+            {
+                # Where training starts: a ring the learner may drag (the page sends `place`).
+                "type": "scatter",
+                "mode": "markers",
+                "x": [w],
+                "y": [b],
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "marker": {
+                    "size": 14,
+                    "color": "rgba(255, 255, 255, 0.35)",
+                    "line": {"color": "#ffffff", "width": 2},
+                },
+                "name": "start",
+                "hovertemplate": "start: w = %{x:.3g}, b = %{y:.3g} (drag it)<extra></extra>",
+                "showlegend": False,
+                "meta": {"drag": {"train": True, "point": 0}},
             },
         ]
         return {"data": data, "layout": layout}
@@ -359,11 +375,13 @@ class TrainingKind(TrainablePlotKind[TrainingOptions]):
         return {k: scalars[k] for k in ("w", "b") if k in scalars}
 
     def reset_patch(self, options: TrainingOptions, result: Result) -> Patch:
-        """After Reset: the path and the loss curve start again from the first point."""
+        """After Reset (or a dragged start): the path and the loss curve start again from the
+        first point, where the start ring stands."""
+        w, b = result["w"], result["b"]
         return {
-            "traces": [0, 3, 4],
+            "traces": [0, 3, 4, 5],
             "data": {
-                "y": [encode(result["fit_y"]), [result["b"]], [result["loss"]]],
-                "x": [encode(result["fit_x"]), [result["w"]], [result["iteration"]]],
+                "y": [encode(result["fit_y"]), [b], [result["loss"]], [b]],
+                "x": [encode(result["fit_x"]), [w], [result["iteration"]], [w]],
             },
         }

@@ -286,7 +286,9 @@ def test_the_start_of_a_training_path_is_dragged_and_training_goes_on_from_there
     page.locator("#plot-descent").scroll_into_view_if_needed()
     traces = read_plot(page, "descent")
     path = next(i for i, t in enumerate(traces) if t["name"] == "path")
-    where = page.evaluate(WHERE, ["descent", path, 0, -1.0, 8.0])
+    ring = next(i for i, t in enumerate(traces) if t["name"] == "start")
+    assert traces[ring]["x"][0] == traces[path]["x"][0]  # the ring marks the path's start
+    where = page.evaluate(WHERE, ["descent", ring, 0, -1.0, 8.0])
     drag(page, where["point"], where["target"])
 
     # The path starts again where the pointer let go, and the readouts say so.
@@ -302,6 +304,7 @@ def test_the_start_of_a_training_path_is_dragged_and_training_goes_on_from_there
         path,
     )
     w, b, _ = start()
+    assert read_plot(page, "descent")[ring]["x"][0] == pytest.approx(w)  # the ring moved too
     shown = page.inner_text("[data-readouts='descent']")
     assert "iteration = 0" in shown and f"w = {w:.4g}"[:6] in shown, shown
 

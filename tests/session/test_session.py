@@ -252,7 +252,7 @@ async def test_training_step_runs_one_frame_and_reset_starts_over(
     assert again["readouts"]["iteration"] == 0
     # Reset goes back to the program's own start: `w, b = 1.0, 0.0` in the lesson's code.
     assert (again["readouts"]["w"], again["readouts"]["b"]) == (1.0, 0.0)
-    assert again["patch"]["traces"] == [0, 3, 4], "the path and the loss curve start again"
+    assert again["patch"]["traces"] == [0, 3, 4, 5], "the path, the loss curve and the start"
 
 
 async def test_a_dragged_start_is_where_training_starts_and_reset_returns_there(
@@ -271,7 +271,7 @@ async def test_a_dragged_start_is_where_training_starts_and_reset_returns_there(
     )
     placed = [m for m in messages if frame(m)]
     assert all(m["readouts"]["iteration"] == 0 for m in placed)
-    assert placed[-1]["patch"]["traces"] == [0, 3, 4], "the path starts again at the new start"
+    assert placed[-1]["patch"]["traces"] == [0, 3, 4, 5], "the path starts again at the new start"
 
     await train(ws, "step", speed=3)
     stepped = [m for m in await receive_until(ws, frame) if frame(m)]
