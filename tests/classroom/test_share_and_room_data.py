@@ -55,7 +55,12 @@ async def test_a_rooms_data_reaches_its_learner_and_a_bad_file_stores_nothing(
     good = await teacher.form(
         f"/teacher/rooms/{room_id}/data", lesson=LESSON, rows="x,y\n1,10\n2,20\n3,30\n"
     )
-    assert good.status_code == 200 and "3 rows" in good.text
+    # Post, redirect, get: reloading the page it lands on never sends the form again.
+    assert good.status_code == 303
+    done = await teacher.client.get(good.headers["location"])
+    assert done.status_code == 200 and "3 rows" in done.text
+    odd = await teacher.page(f"/teacher/rooms/{room_id}/data?saved=no-such-lesson&rows=5")
+    assert odd.status_code == 200 and "5 rows" not in odd.text
     # What a learner of the room starts from when their kernel opens the lesson.
     with classroom.db.session() as db:
         csv = datasets.room_data(db, RoomId(room_id), LessonSlug(LESSON))

@@ -10,6 +10,7 @@ comes from the signed-in teacher, and a kernel would need a lesson session to ru
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -63,10 +64,32 @@ def _page(request: Request, room_id: RoomId, message: str = "", status: int = 20
 
 
 @router.get("/teacher/rooms/{room_id}/data", response_model=None)
-def room_data_page(request: Request, room_id: RoomId) -> Response:
+def room_data_page(
+    request: Request, room_id: RoomId, saved: str = "", rows: int = 0, cleared: str = ""
+) -> Response:
+    """The form; after a change, the words that say what it did (the POST redirects here, so
+    reloading the page never sends the form again)."""
     if not is_teacher(request):
         return RedirectResponse("/teacher/login", status_code=303)
-    return _page(request, room_id)
+    return _page(request, room_id, _done(request, saved, rows, cleared))
+
+
+def _done(request: Request, saved: str, rows: int, cleared: str) -> str:
+    """What the last change did, in words, from the redirect's query (named lessons only)."""
+    catalogue = classroom_of(request).catalogue
+    if (lesson := catalogue.get(cleared)) is not None:
+        return f"{lesson.title}: back to the lesson's own data."
+    if (lesson := catalogue.get(saved)) is not None and rows > 0:
+        return (
+            f"{lesson.title}: every learner of this room now starts from your {rows:,} rows "
+            "(unless they load their own)."
+        )
+    return ""
+
+
+def _after(room_id: RoomId, **query: str | int) -> RedirectResponse:
+    """Post, redirect, get: the page that says what was done, at its own address."""
+    return RedirectResponse(f"/teacher/rooms/{room_id}/data?{urlencode(query)}", status_code=303)
 
 
 def _parsed(lesson: Lesson, raw: bytes, max_rows: int, max_bytes: int) -> str:
@@ -100,7 +123,7 @@ async def set_room_data(
                 datasets.drop_room_data(db, room_id, chosen.slug)
 
         await run_in_threadpool(drop)
-        return _page(request, room_id, f"{chosen.title}: back to the lesson's own data.")
+        return _after(room_id, cleared=chosen.slug)
     settings = classroom.settings
     max_bytes = settings.data_max_kb * 1024
     raw = await file.read(max_bytes + 1) if file is not None and file.filename else b""
@@ -119,9 +142,4 @@ async def set_room_data(
         count = await run_in_threadpool(save)
     except BadCsv as err:
         return _page(request, room_id, f"{chosen.title}: not used. {err}", status=400)
-    return _page(
-        request,
-        room_id,
-        f"{chosen.title}: every learner of this room now starts from your {count:,} rows "
-        "(unless they load their own).",
-    )
+    return _after(room_id, saved=chosen.slug, rows=count)
