@@ -78,9 +78,12 @@ class DataLoad(msgspec.Struct, tag="data", forbid_unknown_fields=True):
 
 
 class DataReset(msgspec.Struct, tag="data_reset", forbid_unknown_fields=True):
-    """Back to the lesson's data: the learner's own is dropped (and forgotten)."""
+    """Back to the lesson's data: the learner's own is dropped (and forgotten). `forget` false:
+    only this page shows the lesson's data (a shared link made with it); what the learner keeps
+    stays kept for their next visit."""
 
     seq: int = 0
+    forget: bool = True
 
 
 ClientMessage = (

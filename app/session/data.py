@@ -132,12 +132,14 @@ class PageData:
         reply = await self._ask(self._request(csv.encode()))
         return reply is not None and reply.ok
 
-    async def reset(self, seq: int) -> bool:
-        """Back to the lesson's data (or the room's); True when the cells must run again."""
+    async def reset(self, seq: int, forget: bool = True) -> bool:
+        """Back to the lesson's data (or the room's); True when the cells must run again.
+        Without `forget` only this page goes back to the lesson's own data; what the keeper
+        holds is left as it was."""
         if self.lesson.data is None:
             return False
         fallback: StoredData | None = None
-        if self.keeper is not None:
+        if self.keeper is not None and forget:
             fallback = await self.keeper.drop_data(self.session)
         self.csv, self.source = None, "lesson"
         if self.link.kernel is not None:

@@ -235,7 +235,7 @@ class Session:
             return
         await self.trainer.stop_all()
         await self.send(Status("busy", "Back to the lesson's data…"))
-        if await self.data.reset(msg.seq):
+        if await self.data.reset(msg.seq, msg.forget):
             for cid in self.lesson.cells:
                 await self._exec(cid, self.code[cid], msg.seq)
                 if self.link.kernel is None:

@@ -270,6 +270,35 @@ def test_a_share_link_gives_a_friend_their_own_copy_until_it_is_stopped(
     assert_accessible(friend, "a stopped share link")
 
 
+def test_a_link_made_with_the_lessons_data_shows_it_and_keeps_the_friends_own(
+    page: Any, friend: Any, lesson_server: Any
+) -> None:
+    # The friend has loaded data of their own in this lesson.
+    open_clean_lesson(friend, lesson_server, "fitting-data")
+    friend.click("#own-data summary")
+    friend.fill("#data-paste", "x,y\n0,1\n1,1.5\n2,2.2\n3,2.4\n4,3.1\n")
+    friend.click("#data-load")
+    wait_for_data_state(friend, "yours")
+    wait_for_points(friend, "fit", MINE)
+
+    # The sharer shares the lesson with the lesson's own data.
+    open_clean_lesson(page, lesson_server, "fitting-data")
+    page.click("#share summary")
+    page.get_by_role("button", name="Make a share link").click()
+    wait_for(page, "() => document.getElementById('share-link').value !== ''")
+    url = page.input_value("#share-link")
+
+    # The link shows what the sharer saw: the lesson's points, not the friend's.
+    friend.goto(url)
+    friend.wait_for_function(LESSON_SETTLED, timeout=LOAD_MS)
+    wait_for_data_state(friend, "lesson")
+    wait_for_points(friend, "fit", LESSON_POINTS)
+    # The friend's own data was not thrown away: their next visit has it again.
+    open_lesson(friend, lesson_server, "fitting-data")
+    wait_for_data_state(friend, "yours")
+    wait_for_points(friend, "fit", MINE)
+
+
 @pytest.fixture
 def teacher(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1100, "height": 900})
