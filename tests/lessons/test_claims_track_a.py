@@ -5,11 +5,14 @@ prose states it, and asserts that exact text is in the lesson."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
-from tests.lessons.claims import run_lesson, says
+from app.content.loader import load_catalogue
+from app.kernel.checks import expression
+from tests.lessons.claims import LESSONS, run_lesson, says
 
 DATA = np.array([(1, 0.85), (2, 1.43), (3, 1.92), (4, 2.59), (5, 3.20), (6, 3.82), (7, 4.38),
                  (8, 4.97)])  # fmt: skip
@@ -22,6 +25,15 @@ def sigmoid(z: np.ndarray | float) -> np.ndarray:
 def curvature(data: np.ndarray) -> np.ndarray:
     xs = data[:, 0]
     return np.array([[xs @ xs, xs.sum()], [xs.sum(), xs.size]])
+
+
+def predicted(slug: str, exercise: str, ns: dict[str, Any]) -> Any:
+    """The answer a prediction exercise's `truth` formula computes on the lesson's namespace."""
+    lesson = load_catalogue(LESSONS / slug).get(slug)
+    assert lesson is not None and lesson.exercises is not None, slug
+    params = lesson.exercises[exercise].params
+    assert params["variable"] and len(params["choices"]) > 1
+    return expression(str(params["truth"]), ns)()
 
 
 def test_every_lesson_uses_the_same_data() -> None:
@@ -76,6 +88,99 @@ def test_a4_the_networks() -> None:
     mine = [-bj / wj for wj, bj in zip(ns["my_wi"], ns["my_b"], strict=True)]
     assert mine == [-2, 0, 2] and ns["my_wo"] == [2, 2, 2]
     says("neurons-and-networks", "three steps of height 2 at $x = -2$, $0$ and $2$")
+
+
+def test_a1_the_prediction_where_the_line_meets_zero() -> None:
+    """The predict-crossing task: y = -0.5x + 4 has height 0 at x = 8, not at b = 4."""
+    ns, _ = run_lesson("the-line", only=("model",))
+    y = ns["y"]
+    w, b = -0.5, 4
+    root = -b / w
+    assert root == 8 and y(root, w, b) == 0
+    assert predicted("the-line", "predict-crossing", ns) == 8
+    says("the-line", "Take $w = -0.5$ and $b = 4$")
+    says(
+        "the-line",
+        f"The line says {{answer}}: y({root:g}) = {w:g}·{root:g} + {b:g} = {y(root, w, b):g}.",
+    )
+    says("the-line", f"At x = 4 it is still at height {y(4, w, b):g} (b = {b:g}")
+    says("the-line", f"at x = -8 it is up at {y(-8, w, b):g}")
+    says(
+        "the-line",
+        f"each step lowers it by {-w:g}, so from {b:g} it needs {b:g} / {-w:g} = "
+        f"{b / -w:g} steps to reach 0",
+    )
+    says("the-line", "Each step of 1 to the right changes its height by $w = -0.5$")
+
+
+def test_a2_the_prediction_of_the_highest_corner() -> None:
+    """The predict-corner task: with w1 = 3, w2 = -5, b = 2 the plane is highest above
+    (10, -10); the message states the height above every corner."""
+    ns, _ = run_lesson("several-inputs", only=("model",))
+    y = ns["y"]
+    w1, w2, b = 3, -5, 2
+    corners = [(10, 10), (10, -10), (-10, 10), (-10, -10)]
+    heights = {c: y(*c, w1, w2, b) for c in corners}
+    assert max(heights, key=heights.__getitem__) == (10, -10)
+    assert predicted("several-inputs", "predict-corner", ns) == "(10, -10)"
+    says("several-inputs", f"Take $w_1 = {w1}$, $w_2 = {w2}$ and $b = {b}$")
+    listed = ", ".join(f"{heights[c]:g} at ({c[0]}, {c[1]})" for c in corners[:3])
+    last = corners[3]
+    says("several-inputs", f"{listed} and {heights[last]:g} at ({last[0]}, {last[1]})")
+    assert y(0, 1, w1, w2, b) - y(0, 0, w1, w2, b) == w2  # "by 5 for every unit" (downwards)
+    says("several-inputs", f"w2 = {w2} is negative, so it is a negative x2 that lifts it, by {-w2}")
+    says("several-inputs", f"The bias adds the same {b} everywhere")
+
+
+def test_a3_the_prediction_at_x_0() -> None:
+    """The predict-switch task: with w = -2, b = 6 the output at x = 0 is σ(6), near 1; the
+    switch is at x = 3 and the output is low to its right."""
+    ns, _ = run_lesson("the-sigmoid", only=("model",))
+    y = ns["y"]
+    w, b = -2, 6
+    assert y(0, w, b) > 0.9
+    assert predicted("the-sigmoid", "predict-switch", ns) == "near 1"
+    says("the-sigmoid", f"Take $w = {w}$ and $b = {b}$. At $x = 0$")
+    says("the-sigmoid", f"σ receives b = {b}, and σ({b}) = {y(0, w, b):.3f}")
+    switch = -b / w
+    assert y(switch, w, b) == 0.5 and y(switch - 1, w, b) > 0.5 > y(switch + 1, w, b)
+    says("the-sigmoid", f"The output is ½ where {w}x + {b} = 0, at x = {switch:g}, not at x = 0")
+    says("the-sigmoid", f"down to σ({w * 5 + b}) = {y(5, w, b):.3f} at x = 5")
+
+
+def test_a4_the_prediction_of_the_pair() -> None:
+    """The predict-pair task: input weights -1.5 and 1.5, biases 3, output weights 5: both
+    neurons are on between -2 and 2, so the pair draws a bump on a floor of 5, where the
+    valley of the first experiment (biases -8) had both off in the middle."""
+    ns, _ = run_lesson("neurons-and-networks", only=("network", "two"))
+    two = ns["two_neurons"]
+    wi, b, wo = (-1.5, 1.5), (3, 3), (5, 5)
+    says("neurons-and-networks", "| 1 | -1.5 | 3 | 5 | | 2 | 1.5 | 3 | 5 |")
+    left, middle, right = (two(x, *wi, *b, *wo) for x in (-10, 0, 10))
+    assert middle > max(left, right) + 1  # a bump
+    assert predicted("neurons-and-networks", "predict-pair", ns) == "bump"
+    switches = [-bj / wj for wj, bj in zip(wi, b, strict=True)]
+    assert switches == [2, -2]
+    says("neurons-and-networks", "Neuron 1 switches where $-1.5x + 3 = 0$")
+    says(
+        "neurons-and-networks",
+        f"Neuron 1 (input weight {wi[0]:g}) is on to the left of x = {switches[0]:g} and neuron 2 "
+        f"(input weight {wi[1]:g}) to the right of x = {switches[1]:g}",
+    )
+    says("neurons-and-networks", f"their {wo[0]}s add up")
+    assert f"{left:.2f}" == f"{right:.2f}"
+    says(
+        "neurons-and-networks",
+        f"the curve sits at {left:.2f} far out on either side and rises to {middle:.2f} at x = 0",
+    )
+    # the valley of the first experiment: the table's pair with wo1 = +5
+    valley = [two(x, -1.5, 1.5, -8, -8, 5, 5) for x in (-10, 0, 10)]
+    assert valley[1] < min(valley[0], valley[2]) - 1
+    apart = [8 / -1.5, 8 / 1.5]
+    says(
+        "neurons-and-networks",
+        f"the two switches sat at {apart[0]:.1f} and {apart[1]:.1f} facing away from each other",
+    )
 
 
 def test_a5_the_predicted_call() -> None:

@@ -11,11 +11,19 @@ from app.kernel.checks.registry import Verdict, check
 from app.kernel.checks.values import expression
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def choice(value: Any, choices: list[Any]) -> Any:
-    """The choice `value` names (text compared without case or surrounding spaces), or None."""
+    """The choice `value` names (text compared without case or surrounding spaces, numbers by
+    value, so 8.0 names 8; True never names 1), or None."""
     for c in choices:
         if isinstance(c, str) and isinstance(value, str):
             if value.strip().lower() == c.lower():
+                return c
+        elif _number(c) and _number(value):
+            if value == c:
                 return c
         elif type(value) is type(c) and value == c:
             return c
