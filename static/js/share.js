@@ -132,10 +132,10 @@ export function setupShare({ slug, snapshot }) {
       if (resp.ok) {
         out.value = body.url;
         out.parentElement.hidden = false;
+        out.focus();  // the link first, selected for copying; then the words, then the list
+        out.select();
         said.textContent = "Your link is ready: anyone who opens it sees this lesson as you see it now.";
         await refresh();
-        out.focus();
-        out.select();
       } else said.textContent = `No link was made: ${body.detail || resp.statusText}`;
     } catch {
       said.textContent = "No link was made: no connection to the server.";
