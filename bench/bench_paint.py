@@ -15,7 +15,9 @@ the two are driven turn about in the same run, so both see the same machine:
   (Playwright's `keyboard.down` again and again, which Chromium dispatches as repeated keydowns);
   updates/s = value changes painted between the first and the last keydown, counted on every
   plot (and on both the 2-D and the 3-D part of a plot that has both) and the smallest count
-  kept; lag = last keydown → the first painted frame that shows the final value everywhere;
+  kept; lag = last keydown → the first painted frame that shows the final value everywhere.
+  Each product holds the key twice, turn about (on a busy machine one hold differs from the
+  next), and the table gives the range;
 * training Play on `gradient-descent`: painted frames per second (frames whose descent path
   changed), beside the frames the server sent; the marimo app plays the same descent (5 steps a
   frame, at most 40 frames/s, as the server paces) by `mo.output.replace` in a loop.
@@ -49,10 +51,14 @@ marimo's keypress → painted latency on every figure; item 2: p50 ≤ 50 ms, �
 key is held, Play ≥ 30 painted frames/s.
 
     .venv/bin/python bench/bench_paint.py [--quick] [--n 25] [--hold 3] [--server-root DIR]
+                                          [--before DIR | --no-marimo] [--only NAME]
 
 `--server-root` starts the server from another checkout (e.g. a worktree of the last commit
-that works) with this checkout's `.venv`. The first run creates `bench/.marimo-venv` (pip install
-marimo plotly numpy; a minute or so); `--no-marimo` measures Descent alone.
+that works) with this checkout's `.venv`. `--before DIR` measures a second Descent, served from
+the checkout DIR, turn about with this one in place of marimo: before and after a change in one
+run, on the same machine at the same moments (a busy machine moves every figure a lot between
+runs). The first run creates `bench/.marimo-venv` (pip install marimo plotly numpy; a minute or
+so); `--no-marimo` measures Descent alone.
 """
 
 from __future__ import annotations
@@ -860,10 +866,15 @@ class Result:
 
 
 class Side:
-    """One product's page for one figure: its slider, its plots, and the measurements."""
+    """One product's page for one figure: its slider, its plots, and the measurements.
+    `marimo`: the page is a marimo app (else a Descent lesson page, this checkout's or
+    another's)."""
 
-    def __init__(self, name: str, page: Page, figure: Figure, slider: str) -> None:
+    def __init__(
+        self, name: str, page: Page, figure: Figure, slider: str, marimo: bool = False
+    ) -> None:
         self.name, self.page, self.figure, self.slider = name, page, figure, slider
+        self.marimo = marimo
         self.decimals = max(0, -math.floor(math.log10(figure.step) + 1e-9))
         self.tol = figure.step * 0.3
         self.value = figure.value
@@ -872,9 +883,7 @@ class Side:
     def specs(self) -> list[dict[str, Any]]:
         out = []
         for p in self.figure.plots:
-            where: dict[str, Any] = (
-                {"descent": p.descent} if self.name == "Descent" else {"marimo": p.marimo}
-            )
+            where: dict[str, Any] = {"marimo": p.marimo} if self.marimo else {"descent": p.descent}
             out.append({"reader": p.reader, "params": p.params, **where})
         return out
 
@@ -986,11 +995,34 @@ def short(err: BaseException) -> str:
     return f"{type(err).__name__}: {first}"[:150]
 
 
+@dataclass(frozen=True)
+class Other:
+    """What Descent is measured against, turn about: marimo, or another Descent checkout."""
+
+    name: str  # its column in the table: "marimo", "before"
+    url: str | None  # None: not measured (`why`)
+    marimo: bool
+    why: str = ""
+
+
+def descent_side(browser: Browser, name: str, url: str, figure: Figure) -> tuple[Side, Any]:
+    ctx = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    ctx.add_init_script(INSTRUMENT)
+    page = ctx.new_page()
+    side = Side(name, page, figure, f"input[type=range][data-slider='{figure.slider}']")
+    try:
+        load_descent(page, url, figure.slug)
+        side.watch()
+    except Exception as err:
+        side.result.error = short(err)
+    return side, ctx
+
+
 def measure_figure(
     browser: Browser,
     figure: Figure,
     descent_url: str,
-    marimo_url: str | None,
+    other: Other,
     n: int,
     warmup: int,
     hold_s: float,
@@ -1000,35 +1032,32 @@ def measure_figure(
     results: dict[str, Result] = {}
     contexts = []
     try:
-        ctx = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+        side, ctx = descent_side(browser, "Descent", descent_url, figure)
         contexts.append(ctx)
-        ctx.add_init_script(INSTRUMENT)
-        page = ctx.new_page()
-        side = Side("Descent", page, figure, f"input[type=range][data-slider='{figure.slider}']")
         results["Descent"] = side.result
-        try:
-            load_descent(page, descent_url, figure.slug)
-            side.watch()
+        sides.append(side)
+        if other.url is None:
+            results[other.name] = Result(error=f"not measured ({other.why})")
+        elif not other.marimo:
+            side, ctx = descent_side(browser, other.name, other.url, figure)
+            contexts.append(ctx)
+            results[other.name] = side.result
             sides.append(side)
-        except Exception as err:
-            side.result.error = short(err)
-        if marimo_url is None:
-            results["marimo"] = Result(error="not measured (no marimo)")
         else:
             ctx = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
             contexts.append(ctx)
             ctx.add_init_script(INSTRUMENT)
             page = ctx.new_page()
             thumb = f"marimo-slider >> nth={figure.marimo_slider} >> [role=slider]"
-            side = Side("marimo", page, figure, thumb)
-            results["marimo"] = side.result
+            side = Side(other.name, page, figure, thumb, marimo=True)
+            results[other.name] = side.result
             try:
                 plots = max(p.marimo for p in figure.plots) + 1
-                load_marimo(page, marimo_url, figure.app, plots, figure.marimo_slider + 1)
+                load_marimo(page, other.url, figure.app, plots, figure.marimo_slider + 1)
                 side.watch()
-                sides.append(side)
             except Exception as err:
                 side.result.error = short(err)
+            sides.append(side)
 
         for i in range(warmup + n):
             direction = 1 if i % 2 == 0 else -1
@@ -1046,12 +1075,15 @@ def measure_figure(
                     side.result.misses += 1
                 else:
                     side.result.single.append(ms)
-        for side in sides:
-            if not side.result.error:
-                try:
-                    side.result.held.append(side.hold(hold_s))
-                except Exception as err:
-                    side.result.error = short(err)
+        # Held keys turn about too, twice each when there is time: the busier the machine, the
+        # more one hold differs from the next; the table shows the last of each.
+        for _ in range(2 if hold_s <= 3 else 1):
+            for side in sides:
+                if not side.result.error:
+                    try:
+                        side.result.held.append(side.hold(hold_s))
+                    except Exception as err:
+                        side.result.error = short(err)
     finally:
         for ctx in contexts:
             with contextlib.suppress(Exception):
@@ -1135,10 +1167,10 @@ def play_descent(browser: Browser, url: str, play_s: float) -> Play:
     return out
 
 
-def play_marimo(browser: Browser, url: str | None, play_s: float) -> Play:
+def play_marimo(browser: Browser, url: str | None, play_s: float, why: str = "") -> Play:
     out = Play()
     if url is None:
-        out.error = "not measured (no marimo)"
+        out.error = f"not measured ({why})"
         return out
     ctx = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     try:
@@ -1185,12 +1217,19 @@ def cell_single(r: Result) -> str:
     return text + (f" ({r.misses} never)" if r.misses else "")
 
 
+def span(values: list[float], unit: str) -> str:
+    lo, hi = f"{min(values):.0f}", f"{max(values):.0f}"
+    return f"{lo}{unit}" if lo == hi else f"{lo}–{hi}{unit}"
+
+
 def cell_held(r: Result) -> str:
+    """Updates/s and lag of each hold, as a range when the holds differ."""
     if r.error or not r.held:
         return "—"
-    h = r.held[-1]
-    lag = "never" if h.lag_ms is None else f"{h.lag_ms:.0f} ms"
-    return f"{h.ups:.0f}/s, lag {lag}"
+    lags = [h.lag_ms for h in r.held if h.lag_ms is not None]
+    never = len(lags) < len(r.held)
+    lag = "never" if not lags else span(lags, " ms") + (", once never" if never else "")
+    return f"{span([h.ups for h in r.held], '/s')}, lag {lag}"
 
 
 def parts_note(fig: Figure, r: Result) -> str:
@@ -1208,24 +1247,28 @@ def report(
     rows: list[tuple[Figure, dict[str, Result]]],
     play: tuple[Play, Play],
     header: str,
-    marimo_note: str,
+    other: str,
+    other_note: str,
 ) -> None:
+    """The table: Descent beside `other` ("marimo", or "before": another Descent checkout)."""
     print(header)
     print()
     table: list[tuple[str, ...]] = []
     notes: list[str] = []
     met = {True: "met", False: "MISSED"}
     for fig, res in rows:
-        d, m = res["Descent"], res["marimo"]
+        d, m = res["Descent"], res[other]
         ratio, goals = "—", []
         if d.single and m.single:
             r50 = percentile(d.single, 50) / percentile(m.single, 50)
             ratio = f"{r50:.2f}x"
-            goals.append(f"<=0.5x {met[r50 <= GOAL_RATIO]}")
+            if other == "marimo":
+                goals.append(f"<=0.5x {met[r50 <= GOAL_RATIO]}")
         if d.single:
             goals.append(f"p50<=50 {met[percentile(d.single, 50) <= GOAL_P50_MS]}")
         if d.held:
-            goals.append(f">=30/s {met[d.held[-1].ups >= GOAL_UPS]}")
+            slowest = min(h.ups for h in d.held)
+            goals.append(f">=30/s {met[slowest >= GOAL_UPS]}")
         table.append(
             (
                 fig.name,
@@ -1257,7 +1300,7 @@ def report(
             "" if dp.painted is None else f">=30/s {met[dp.painted >= GOAL_PLAY]}",
         )
     )
-    for who, p in (("Descent", dp), ("marimo", mp)):
+    for who, p in (("Descent", dp), (other, mp)):
         if p.error:
             notes.append(f"Play, {who}: {p.error}")
         elif p.painted is None:
@@ -1265,10 +1308,10 @@ def report(
     head = (
         "figure",
         "Descent p50 / p95 ms",
-        "marimo p50 / p95 ms",
-        "D/m p50",
+        f"{other} p50 / p95 ms",
+        f"D/{other[0]} p50",
         "key held: Descent",
-        "key held: marimo",
+        f"key held: {other}",
         "goals (Descent)",
     )
     widths = [max(len(row[i]) for row in [*table, head]) for i in range(len(head))]
@@ -1281,14 +1324,14 @@ def report(
     print(
         f"key held: value changes painted per second while the key repeats at {REPEAT_RATE:.0f}/s"
         " (the slowest plot part), and the lag from the last keydown to the final value painted"
-        " everywhere."
+        " everywhere; one range over the holds of the run (each product held in turn)."
     )
     print(
         "goals (issue 15): keypress -> painted p50 <= 0.5x marimo's and <= 50 ms; >= 30 updates/s"
-        " while a key is held; Play >= 30 painted frames/s."
+        " while a key is held (in every hold); Play >= 30 painted frames/s."
     )
-    if marimo_note:
-        print(f"marimo: {marimo_note}")
+    if other_note:
+        print(f"{other}: {other_note}")
     for note in notes:
         print(f"  {note}")
 
@@ -1331,6 +1374,13 @@ def main() -> int:
     parser.add_argument("--play", type=float, default=None, help="seconds of Play (4)")
     parser.add_argument("--server-root", type=Path, default=ROOT, help="checkout to serve from")
     parser.add_argument("--no-marimo", action="store_true", help="measure Descent alone")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="a checkout of Descent to measure turn about instead of marimo (e.g. a worktree "
+        "of the last commit): before and after in one run",
+    )
     parser.add_argument("--only", default="", help="figures whose name contains this")
     args = parser.parse_args()
     n = args.n or (8 if args.quick else 25)
@@ -1350,7 +1400,9 @@ def main() -> int:
 
     marimo: Path | None = None
     marimo_note = "not measured (--no-marimo)"
-    if not args.no_marimo:
+    if args.before is not None:
+        marimo_note = ""
+    elif not args.no_marimo:
         marimo, marimo_note = marimo_python()
         if marimo is not None:
             marimo_note = f"marimo {marimo_note} from {MARIMO_VENV.relative_to(ROOT)}"
@@ -1365,14 +1417,27 @@ def main() -> int:
             print(f"the Descent server did not start: {err}")
             return 1
         marimo_url: str | None = None
-        if marimo is not None:
+        other = Other("marimo", None, True, "no marimo")
+        if args.before is not None:
+            before = tmp / "before"
+            before.mkdir()
+            try:
+                before_url, _ = stack.enter_context(descent_server(args.before, before))
+            except RuntimeError as err:
+                print(f"the Descent server from {args.before} did not start: {err}")
+                return 1
+            other = Other("before", before_url, False)
+            marimo_note = f"Descent served from {args.before.resolve()} ({git_head(args.before)})"
+        elif marimo is not None:
             apps = tmp / "apps"
             apps.mkdir()
             write_apps(apps, play_s + 1.0)
             try:
                 marimo_url = stack.enter_context(marimo_server(marimo, apps, tmp))
+                other = Other("marimo", marimo_url, True)
             except RuntimeError as err:
                 marimo_note = f"the marimo server did not start: {short(err)}"
+                other = Other("marimo", None, True, "the marimo server did not start")
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -1380,12 +1445,12 @@ def main() -> int:
         stack.callback(browser.close)
         rows = []
         for fig in figures:
-            rows.append(
-                (fig, measure_figure(browser, fig, descent_url, marimo_url, n, warmup, hold_s))
-            )
+            rows.append((fig, measure_figure(browser, fig, descent_url, other, n, warmup, hold_s)))
         play = (
             play_descent(browser, descent_url, play_s),
-            play_marimo(browser, marimo_url, play_s),
+            play_marimo(browser, other.url, play_s, other.why)
+            if other.marimo or other.url is None
+            else play_descent(browser, other.url, play_s),
         )
 
     root = args.server_root.resolve()
@@ -1398,7 +1463,7 @@ def main() -> int:
         f"{load[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
         f"{time.perf_counter() - started:.0f} s"
     )
-    report(rows, play, header, marimo_note)
+    report(rows, play, header, other.name, marimo_note)
     return 0
 
 

@@ -91,6 +91,9 @@ class PlaneKind(PlotKind[SurfaceOptions]):
             "z": encode(result["z"]),
             "colorscale": self.colorscale,
             "showscale": False,
+            # It changes with the sliders: the page draws it in the layer that moves, not the
+            # one drawn once per figure (static/js/plots.js).
+            "meta": {"moves": True},
         }
         if options.z:
             trace["cmin"], trace["cmax"] = options.z
@@ -133,6 +136,7 @@ class SigmoidSurfaceKind(PlaneKind):
             "showscale": False,
             "xaxis": "x",
             "yaxis": "y",
+            "meta": {"moves": True},
         }
         return {"data": [self._surface(options, result), top], "layout": layout}
 

@@ -34,6 +34,10 @@ const CONFIG = {
   responsive: true,
   modeBarButtonsToRemove: ["sendDataToCloud", "sendChartToCloud"],
 };
+// The plot that moves draws its 3-D scenes at the screen's own pixel density: plotly's default
+// (2) draws four times the pixels on a 1x screen, and that plot is redrawn on every move. The
+// base, drawn once per figure, keeps plotly's default.
+const topConfig = () => ({ ...CONFIG, plotGlPixelRatio: Math.min(2, Math.max(1, window.devicePixelRatio || 1)) });
 const CAMERA = { x: 1.25, y: 1.25, z: 1.25 };
 const reduceMotion = () => window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
 
@@ -61,30 +65,81 @@ function checkTraces(fig) {
 // indices, the grid ones with `visible: false`, so a patch restyles only the light layer and
 // plotly never recomputes nor repaints the heavy one. The top layer takes the pointer (hover,
 // turning a 3-D view, zoom) and the base follows its cameras and axis ranges.
+//
+// The base also draws every 3-D scene's axes (box, grid, ticks, titles: most of a scene's
+// drawing): the top draws its scenes with invisible axes at the base's ranges. A grid trace that
+// moves with the sliders (`meta.moves`, the tilting plane) stays in the top layer; when its scene
+// has no still grid trace, the base draws the axes around an invisible stand-in of the same
+// extent, provided the layout fixes the scene's z range (the moving trace stays inside it).
 const HEAVY = new Set(["surface", "heatmap", "contour", "mesh3d", "image"]);
+const SCENE_TYPES = new Set(["surface", "mesh3d", "scatter3d"]);
 const CLEAR = "rgba(0,0,0,0)";
 const BASE_CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
 
-function heavyTraces(fig) {
+const sceneOf = (t) => (SCENE_TYPES.has(t.type) ? t.scene || "scene" : null);
+const still = (t) => HEAVY.has(t.type) && t.meta?.moves !== true;
+
+// Which traces the base draws: the still grid traces (by index), and stand-ins for scenes that
+// have none; null when one plot draws the figure (an animation, nothing light, nothing heavy).
+function layersOf(fig) {
   if ((fig.frames || []).length) return null;
   const data = fig.data || [];
   const heavy = [];
-  data.forEach((t, i) => { if (HEAVY.has(t.type)) heavy.push(i); });
-  return heavy.length && heavy.length < data.length ? heavy : null;
+  data.forEach((t, i) => { if (still(t)) heavy.push(i); });
+  if (heavy.length === data.length) return null;
+  const withGrid = new Set(heavy.map((i) => sceneOf(data[i])).filter(Boolean));
+  const ghosts = [];
+  for (const id of new Set(data.map(sceneOf).filter(Boolean))) {
+    if (withGrid.has(id) || !Array.isArray(fig.layout?.[id]?.zaxis?.range)) continue;
+    const made = standIn(id, data.filter((t) => sceneOf(t) === id));
+    if (made) ghosts.push(made);
+  }
+  return heavy.length || ghosts.length ? { heavy, ghosts } : null;
+}
+
+// Two invisible points at opposite corners of the scene's traces: the base's scene takes the
+// same ranges and aspect from them as from the traces themselves.
+function standIn(scene, traces) {
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  const take = (d, values) => {
+    for (const v of values) {
+      if (Array.isArray(v)) take(d, v);
+      else if (v !== null && Number.isFinite(Number(v))) { lo[d] = Math.min(lo[d], Number(v)); hi[d] = Math.max(hi[d], Number(v)); }
+    }
+  };
+  for (const t of traces) {
+    const rows = t.type === "surface" && Array.isArray(t.z) ? t.z : null;
+    take(0, t.x ?? (rows ? [0, (rows[0]?.length || 1) - 1] : []));
+    take(1, t.y ?? (rows ? [0, rows.length - 1] : []));
+    take(2, t.z || []);
+  }
+  if (![...lo, ...hi].every(Number.isFinite)) return null;
+  const have = window.Plotly.descentTraces;
+  if (have && !have.includes("scatter3d")) {
+    return { ...traces[0], opacity: 0, hoverinfo: "skip", showlegend: false, meta: undefined };
+  }
+  return {
+    type: "scatter3d", scene, mode: "markers", x: [lo[0], hi[0]], y: [lo[1], hi[1]], z: [lo[2], hi[2]],
+    marker: { size: 1, opacity: 0 }, hoverinfo: "skip", showlegend: false,
+  };
 }
 
 // `fromPatch`: a frame of a run (or a scrubbed one), not a new figure from the server.
 export function showFigure(div, figure, { fromPatch = false } = {}) {
   if (!fromPatch) noteStart(div, figure);
+  if (div._descentSettle) {  // a new figure: nothing moved in place is left to hand back to plotly
+    clearTimeout(div._descentSettle.timer);
+    div._descentSettle.traces.clear();
+  }
   const fig = decodeArrays(figure);
   checkTraces(fig);
   const original = fig.layout || {};
   div._descentLayout = original;
-  const heavy = heavyTraces(fig);
+  const layers = layersOf(fig);
   const layout = animationControls(div, fig, fitToWidth(original, div.clientWidth || window.innerWidth));
-  if (heavy) return drawLayers(div, fig.data, layout, heavy);
+  if (layers) return drawLayers(div, fig.data, layout, layers);
   dropBase(div);
-  const drawn = window.Plotly.react(div, { data: fig.data, layout, frames: fig.frames || [], config: CONFIG });
+  const drawn = window.Plotly.react(div, { data: fig.data, layout, frames: fig.frames || [], config: topConfig() });
   return Promise.resolve(drawn).then(() => afterDraw(div));
 }
 
@@ -120,20 +175,21 @@ function allTraces(div) {
 // other axis belongs to the top layer (it may autorange on the moving traces, as a loss curve
 // does while training).
 const axisName = (id, letter) => `${letter}axis${String(id || letter).slice(1)}`;
-function heavyAxes(data, heavy) {
-  const owned = new Set();
-  for (const i of heavy) {
+function heavyAxes(data, layers) {
+  const owned = new Set(layers.ghosts.map((g) => g.scene));
+  for (const i of layers.heavy) {
     const t = data[i];
-    if (t.type === "surface" || t.type === "mesh3d") owned.add(t.scene || "scene");
+    if (sceneOf(t)) owned.add(sceneOf(t));
     else { owned.add(axisName(t.xaxis, "x")); owned.add(axisName(t.yaxis, "y")); }
   }
   return owned;
 }
 
-function drawLayers(div, data, layout, heavy) {
+function drawLayers(div, data, layout, layers) {
   const base = ensureBase(div);
+  const { heavy, ghosts } = layers;
   base._descentIndex = new Map(heavy.map((i, k) => [i, k]));
-  const owned = heavyAxes(data, heavy);
+  const owned = heavyAxes(data, layers);
   div._descentOwned = owned;
   base.style.height = `${layout.height || div.clientHeight}px`;
   const under = { ...layout, showlegend: false };
@@ -141,14 +197,34 @@ function drawLayers(div, data, layout, heavy) {
     if (/^[xy]axis\d*$/.test(key) && !owned.has(key)) under[key] = { ...layout[key], visible: false };
     else if (/^scene\d*$/.test(key) && !owned.has(key)) delete under[key];
   }
-  const drawn = window.Plotly.react(base, { data: heavy.map((i) => data[i]), layout: under, config: BASE_CONFIG });
+  const drawn = window.Plotly.react(base, { data: [...heavy.map((i) => data[i]), ...ghosts], layout: under, config: BASE_CONFIG });
   return Promise.resolve(drawn).then(() => {
     const top = data.map((t, i) => (base._descentIndex.has(i) ? { ...t, visible: false } : t));
-    return window.Plotly.react(div, { data: top, layout: overlayLayout(layout, base, owned), config: CONFIG });
+    return window.Plotly.react(div, { data: top, layout: overlayLayout(layout, base, owned), config: topConfig() });
   }).then(() => {
     followTop(div);
+    coarseSurfaces(div);
     afterDraw(div);
   });
+}
+
+// A surface in the top layer moves with the sliders. plotly refines every surface to at least
+// 120 rows and columns (smoother shading for a still one); redrawn on every move, that is most
+// of a 3-D update in software WebGL (a 31 x 31 plane: 60 ms a move against 15). The grid the
+// server sends is drawn as it is (a plane or a smooth surface loses nothing); the index scale is
+// reset too, as plotly maps a hovered vertex back to the data with it.
+function coarseSurfaces(div) {
+  const full = div._fullLayout;
+  for (const id of full?._subplots?.gl3d || []) {
+    const scene = full[id]?._scene;
+    let changed = false;
+    for (const trace of Object.values(scene?.traces || {})) {
+      if (trace.refineData !== true || !trace.surface) continue;
+      Object.assign(trace, { refineData: false, dataScaleX: 1, dataScaleY: 1 });
+      changed = true;
+    }
+    if (changed && scene.plotArgs) scene.plot(...scene.plotArgs);
+  }
 }
 
 // The top layer's layout: the base's plot area, and on the base's axes and scenes its ranges and
@@ -156,8 +232,10 @@ function drawLayers(div, data, layout, heavy) {
 function overlayLayout(layout, base, owned) {
   const full = base._fullLayout;
   const size = full._size;
+  // The top paints the plot area's background only when the base has no 2-D axes to paint.
+  const flat = [...owned].some((k) => /^[xy]axis\d*$/.test(k));
   const out = {
-    ...layout, paper_bgcolor: CLEAR, plot_bgcolor: CLEAR, title: { text: "" },
+    ...layout, paper_bgcolor: CLEAR, plot_bgcolor: flat ? CLEAR : layout.plot_bgcolor, title: { text: "" },
     annotations: [], shapes: [], images: [],
     margin: { l: size.l, r: size.r, t: size.t, b: size.b, pad: size.p || 0, autoexpand: false },
   };
@@ -166,7 +244,12 @@ function overlayLayout(layout, base, owned) {
     if (/^[xy]axis\d*$/.test(key) && ax?.range) {
       out[key] = { ...(layout[key] || {}), type: ax.type, range: ax.range.slice(), autorange: false, visible: false, automargin: false };
     } else if (/^scene\d*$/.test(key) && ax?.xaxis) {
-      const axis = (a) => ({ ...(layout[key]?.[a] || {}), type: ax[a].type, range: ax[a].range.slice(), autorange: false, visible: false });
+      // A hair wider than the base's box: a surface lying on its floor or ceiling (a sigmoid
+      // at 0 and 1) is not clipped in specks by rounding; a shift of a hundredth of a pixel.
+      const axis = (a) => {
+        const [r0, r1] = ax[a].range, pad = (r1 - r0) * 1e-5;
+        return { ...(layout[key]?.[a] || {}), type: ax[a].type, range: [r0 - pad, r1 + pad], autorange: false, visible: false };
+      };
       out[key] = {
         ...(layout[key] || {}), bgcolor: CLEAR, aspectmode: "manual", aspectratio: { ...ax.aspectratio },
         xaxis: axis("xaxis"), yaxis: axis("yaxis"), zaxis: axis("zaxis"),
@@ -217,11 +300,14 @@ function followTop(div) {
 export function refit(div) {
   if (!div.data || !div._descentLayout) return;
   const wanted = fitToWidth(div._descentLayout, div.clientWidth);
-  const index = div._descentBase?._descentIndex;
-  if (index) {
+  if (div._descentBase?._descentIndex) {
     // The base's automatic margins may have changed with the width: the layers are redrawn.
-    drawLayers(div, allTraces(div), wanted, [...index.keys()]);
-    return;
+    const data = allTraces(div);
+    const layers = layersOf({ data, layout: div._descentLayout });
+    if (layers) {
+      drawLayers(div, data, wanted, layers);
+      return;
+    }
   }
   if (wanted.__stacked === div.layout.__stacked) return;
   const layout = animationControls(div, { layout: div._descentLayout, frames: div._transitionData?._frames || [] }, wanted);
@@ -455,7 +541,8 @@ function flush(div) {
 
 const asArray = (v) => (v == null ? [] : Array.from(v));
 
-// One restyle of the top layer (and one of the base when a grid trace changed).
+// The fast paths below when every changed trace can take one; else one restyle of the top layer
+// (and one of the base when a grid trace changed).
 function applyQueued(div, q) {
   const per = new Map();
   for (const [t, attrs] of q.set) per.set(t, new Map([...attrs].map(([a, v]) => [a, decodeArrays(v)])));
@@ -470,7 +557,16 @@ function applyQueued(div, q) {
   }
   const traces = [...per.keys()].filter((t) => t < div.data.length);
   if (!traces.length) return Promise.resolve();
-  if (movesOnly(div, per, traces)) return moveTraces(div, per, traces);
+  const unseen = traces.filter((t) => staysUnseen(div, per, t));
+  const flat = traces.filter((t) => !unseen.includes(t) && movesOnly(div, per, t));
+  const deep = traces.filter((t) => !unseen.includes(t) && !flat.includes(t) && glMovesOnly(div, per, t));
+  if (unseen.length + flat.length + deep.length === traces.length) {
+    for (const t of unseen) for (const [a, v] of per.get(t)) div.data[t][a] = v;
+    const done = [];
+    if (flat.length) done.push(moveTraces(div, per, flat));
+    if (deep.length) moveScenes(div, per, deep);
+    return Promise.all(done);
+  }
   const done = [window.Plotly.restyle(div, restyleOf(per, traces), traces)];
   const base = div._descentBase;
   const index = base?._descentIndex;
@@ -479,21 +575,115 @@ function applyQueued(div, q) {
   return Promise.all(done);
 }
 
-// The fast path: new x and y for 2-D scatter traces only (a fitted line, a path, a loss curve,
-// a marker) are drawn by plotly's transition machinery without a transition, which redraws
-// those traces alone, not the axes nor the other traces: a quarter of a restyle's work. An axis
-// that autoranges is rescaled at most four times a second, and once more after the last move.
+// The fast paths. New x and y for 2-D scatter traces only (a fitted line, a path, a loss curve,
+// a marker) are moved in place (slide, below) or, when that cannot be, drawn by plotly's
+// transition machinery without a transition, which redraws those traces alone, not the axes nor
+// the other traces: a quarter of a restyle's work. An axis that autoranges is rescaled at most
+// four times a second, and once more after the last move.
 const MOVES = new Set(["x", "y"]);
 const NOW = { frame: { duration: 0, redraw: false }, transition: { duration: 0 }, mode: "immediate" };
-function movesOnly(div, per, traces) {
-  const full = div._fullData;
-  return Boolean(full) && traces.every((t) => full[t]?.type === "scatter" && full[t].visible === true
-    && [...per.get(t).keys()].every((a) => MOVES.has(a)));
+function movesOnly(div, per, t) {
+  const full = div._fullData?.[t];
+  // A trace emptied (the autograd arrow once the gradients agree) is hidden by a restyle.
+  return full?.type === "scatter" && full.visible === true
+    && [...per.get(t)].every(([a, v]) => MOVES.has(a) && !isEmpty(v));
+}
+
+// A trace that shows nothing before and after (hidden by the learner's choice, or empty and
+// staying empty, as the autograd arrow while the learner's gradient agrees) only keeps the
+// values, for when it shows again.
+const isEmpty = (v) => Array.isArray(v) && v.length === 0;
+function staysUnseen(div, per, t) {
+  const full = div._fullData?.[t];
+  if (!full || per.get(t).has("visible") || div._descentBase?._descentIndex?.has(t)) return false;
+  return div.data[t].visible === false || (full.visible === false && [...per.get(t).values()].every(isEmpty));
+}
+
+// New coordinates of a 3-D trace (the marker on the landscape, the tilting plane) of the same
+// size as before go straight to its scene: the scene alone is redrawn, with the traces it has,
+// instead of a restyle that recomputes and redraws the whole figure (the 2-D panels beside it
+// too). What a restyle would recompute besides does not change here: a marker's colours, a
+// surface's colour range when it is fixed or comes from `surfacecolor`.
+const DEEP = { scatter3d: new Set(["x", "y", "z"]), surface: new Set(["z"]) };
+const sameShape = (a, b) => Array.isArray(a) && Array.isArray(b) && a.length === b.length
+  && (!Array.isArray(a[0]) || a.every((row, i) => sameShape(row, b[i])));
+function glMovesOnly(div, per, t) {
+  const full = div._fullData?.[t];
+  const scene = full && div._fullLayout?.[full.scene]?._scene;
+  if (!scene?.plot || scene.glplot?.contextLost || full.visible !== true || !DEEP[full.type]) return false;
+  if (full.type === "surface" && !(full.cauto === false || full.surfacecolor)) return false;
+  for (const [a, v] of per.get(t)) {
+    if (!DEEP[full.type].has(a) || !sameShape(v, full[a])) return false;
+  }
+  return true;
+}
+
+function moveScenes(div, per, traces) {
+  const scenes = new Set();
+  for (const t of traces) {
+    const full = div._fullData[t];
+    for (const [a, v] of per.get(t)) {
+      div.data[t][a] = v;
+      full[a] = v;
+    }
+    scenes.add(full.scene);
+  }
+  const fullLayout = div._fullLayout;
+  for (const id of scenes) {
+    const scene = fullLayout[id]._scene;
+    const data = div._fullData.filter((d) => d.scene === id);
+    const drawn = data.map((d) => (traces.includes(d.index) && planeCorners(d)) || d);
+    scene.plot(drawn, fullLayout, div.layout);
+    if (drawn.some((d, i) => d !== data[i])) fullGridAtRest(div, scene, id);
+  }
+}
+
+// A surface that is a plane (z = a + b x + c y at every point, to the float32 rounding it
+// travelled in) is drawn from its four corners while it moves: the same picture, from 4
+// vertices instead of 961, a third less of the plane's redraw in software WebGL. Its whole grid
+// is drawn again once it has rested SETTLE_MS, for hover to read values at every grid point.
+function planeCorners(full) {
+  const { x, y, z } = full;
+  if (full.type !== "surface" || full.surfacecolor || !Array.isArray(x) || !Array.isArray(y)) return null;
+  const m = z?.length, n = z?.[0]?.length;
+  if (!(m > 2 || n > 2) || x.length !== n || y.length !== m || Array.isArray(x[0]) || Array.isArray(y[0])) return null;
+  const z0 = z[0][0];
+  const bx = (z[0][n - 1] - z0) / (x[n - 1] - x[0]), cy = (z[m - 1][0] - z0) / (y[m - 1] - y[0]);
+  let big = 0;
+  for (const row of z) for (const v of row) big = Math.max(big, Math.abs(v));
+  const tol = 1e-5 * (1 + big);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = z[i][j];
+      if (v === null || !(Math.abs(v - (z0 + bx * (x[j] - x[0]) + cy * (y[i] - y[0]))) <= tol)) return null;
+    }
+  }
+  const corners = [[z0, z[0][n - 1]], [z[m - 1][0], z[m - 1][n - 1]]];
+  return { ...full, x: [x[0], x[n - 1]], y: [y[0], y[m - 1]], z: corners, _xlength: 2, _ylength: 2 };
+}
+
+function fullGridAtRest(div, scene, id) {
+  clearTimeout(scene._descentRest);
+  const rest = () => {
+    if (queued.has(div)) {
+      scene._descentRest = setTimeout(rest, SETTLE_MS);
+      return;
+    }
+    if (div._fullLayout?.[id]?._scene !== scene || scene.glplot.contextLost) return;
+    scene.plot(div._fullData.filter((d) => d.scene === id), div._fullLayout, div.layout);
+  };
+  scene._descentRest = setTimeout(rest, SETTLE_MS);
 }
 
 function moveTraces(div, per, traces) {
-  const data = traces.map((t) => Object.fromEntries(per.get(t)));
-  const done = Promise.resolve(window.Plotly.animate(div, { data, traces }, NOW)).catch(() => {});
+  const slid = traces.filter((t) => slide(div, t, per.get(t)));
+  const rest = traces.filter((t) => !slid.includes(t));
+  let done = Promise.resolve();
+  if (rest.length) {
+    const data = rest.map((t) => Object.fromEntries(per.get(t)));
+    done = Promise.resolve(window.Plotly.animate(div, { data, traces: rest }, NOW)).catch(() => {});
+  }
+  if (slid.length) settleLater(div, slid);
   const auto = new Set();
   for (const t of traces) {
     const trace = div._fullData[t];
@@ -505,6 +695,84 @@ function moveTraces(div, per, traces) {
   }
   if (auto.size) rescale(div, auto);
   return done;
+}
+
+// Faster still, while a slider moves: a simple scatter trace (markers, straight lines between
+// them, the arrowheads that point along the line; no fill, text nor error bars) that keeps its
+// number of points is moved in the SVG plotly drew for it, with the axes' own transforms: its
+// points are translated (and arrowheads turned), its line redrawn, and plotly's own record of
+// the points (what hover reads) updated. plotly's transition (which recomputes the defaults and
+// calcdata of the whole figure, most of a move's script) draws it once more when the slider
+// has rested for SETTLE_MS, so what plotly holds and shows is its own again.
+const SETTLE_MS = 150;
+const FAR_PX = 1e5;
+function slide(div, t, attrs) {
+  const full = div._fullData?.[t];
+  if (!full || full.type !== "scatter" || full.visible !== true) return false;
+  if ((full.fill && full.fill !== "none") || String(full.mode).includes("text")) return false;
+  if ((full.line?.shape || "linear") !== "linear" || full.error_x?.visible || full.error_y?.visible) return false;
+  const xa = div._fullLayout[axisName(full.xaxis, "x")], ya = div._fullLayout[axisName(full.yaxis, "y")];
+  const xs = attrs.get("x") ?? full.x, ys = attrs.get("y") ?? full.y;
+  const n = full._length;
+  const numeric = (ax) => ax?.c2p && (ax.type === "linear" || ax.type === "log");
+  if (!numeric(xa) || !numeric(ya) || !n || xs?.length !== n || ys?.length !== n) return false;
+  const group = [...div.querySelectorAll(".scatterlayer > .trace")].find((g) => g.__data__?.[0]?.trace === full);
+  const cd = group?.__data__;
+  if (!cd || cd.length !== n) return false;
+  const px = [], py = [];
+  for (let i = 0; i < n; i++) {
+    const x = xa.c2p(Number(xs[i])), y = ya.c2p(Number(ys[i]));
+    if (!(Math.abs(x) < FAR_PX && Math.abs(y) < FAR_PX)) return false;
+    px.push(x);
+    py.push(y);
+  }
+  const lines = group.querySelectorAll("path.js-line");
+  const points = group.querySelectorAll("path.point");
+  const mode = String(full.mode);
+  if (lines.length !== (mode.includes("lines") && n > 1 ? 1 : 0)) return false;
+  if (points.length !== (mode.includes("markers") ? n : 0)) return false;
+  if (![...points].every((el, i) => el.__data__ === cd[i])) return false;
+  const along = full.marker?.angleref === "previous";
+  const heading = (i, xsPx, ysPx) => (i ? (Math.atan2(ysPx[i] - ysPx[i - 1], xsPx[i] - xsPx[i - 1]) * 180) / Math.PI : 0);
+  if (along) {
+    // The angle each arrowhead was drawn at, from the points plotly last drew it for.
+    const ox = cd.map((d) => xa.c2p(d.x)), oy = cd.map((d) => ya.c2p(d.y));
+    points.forEach((el, i) => {
+      const d = el.getAttribute("d");
+      if (el._descentDrawn?.d !== d) el._descentDrawn = { d, angle: heading(i, ox, oy) };
+    });
+  }
+  const r = (v) => Math.round(v * 100) / 100;
+  if (lines.length) lines[0].setAttribute("d", `M${px.map((x, i) => `${r(x)},${r(py[i])}`).join("L")}`);
+  points.forEach((el, i) => {
+    const turn = along && i ? heading(i, px, py) - el._descentDrawn.angle : 0;
+    el.setAttribute("transform", `translate(${r(px[i])},${r(py[i])})${turn ? ` rotate(${r(turn)})` : ""}`);
+  });
+  cd.forEach((d, i) => { d.x = Number(xs[i]); d.y = Number(ys[i]); });
+  for (const [a, v] of attrs) {
+    div.data[t][a] = v;
+    full[a] = v;
+  }
+  return true;
+}
+
+function settleLater(div, traces) {
+  const s = (div._descentSettle ||= { traces: new Set(), timer: null });
+  for (const t of traces) s.traces.add(t);
+  clearTimeout(s.timer);
+  const settle = () => {
+    if (queued.has(div)) {  // moving again: wait for rest
+      s.timer = setTimeout(settle, SETTLE_MS);
+      return;
+    }
+    s.timer = null;
+    const moved = [...s.traces].filter((t) => t < (div.data?.length ?? 0));
+    s.traces.clear();
+    if (!moved.length) return;
+    const data = moved.map((t) => ({ x: div.data[t].x, y: div.data[t].y }));
+    Promise.resolve(window.Plotly.animate(div, { data, traces: moved }, NOW)).catch(() => {});
+  };
+  s.timer = setTimeout(settle, SETTLE_MS);
 }
 
 function outOfRange(ax, values) {
