@@ -176,6 +176,7 @@ class Tally:
 class Learner:
     def __init__(self, ws: Any, rng: random.Random) -> None:
         self.ws, self.rng, self.seq, self.newest = ws, rng, 0, 0
+        self.w: float | None = None  # the slider's last value sent
 
     async def reply(self, tally: Tally, done: Any) -> dict[str, Any]:
         async with asyncio.timeout(REPLY_TIMEOUT_S):
@@ -220,11 +221,13 @@ class Learner:
                     del out
                 self.seq += 1
                 seq = self.seq
-                move = {
-                    "type": "slide",
-                    "values": {"w": round(self.rng.uniform(-9, 9), 1)},
-                    "seq": seq,
-                }
+                # A new value each time: the server draws nothing for a value already shown,
+                # so a repeated one would never get the patch waited for here.
+                w = round(self.rng.uniform(-9, 9), 1)
+                while w == self.w:
+                    w = round(self.rng.uniform(-9, 9), 1)
+                self.w = w
+                move = {"type": "slide", "values": {"w": w}, "seq": seq}
                 start = time.perf_counter()
                 await self.ws.send(json.dumps(move))
                 if echo:
