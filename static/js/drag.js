@@ -13,6 +13,7 @@
 import { restSliders, setSliders } from "./sliders.js";
 
 const GRAB_PX = 16;
+const TOUCH_PX = 28;  // a fingertip is wider than a pointer
 const axisName = (id, letter) => `${letter}axis${String(id || letter).slice(1)}`;
 
 export function setupDrag(div) {
@@ -37,8 +38,8 @@ function local(div, ev) {
   return { px: ev.clientX - box.left, py: ev.clientY - box.top };
 }
 
-// The draggable point nearest the pointer, within GRAB_PX.
-export function handleAt(div, ev) {
+// The draggable point nearest the pointer, within `radius` pixels.
+export function handleAt(div, ev, radius = GRAB_PX) {
   const { px, py } = local(div, ev);
   let best = null;
   (div._fullData || []).forEach((trace) => {
@@ -51,7 +52,7 @@ export function handleAt(div, ev) {
     for (let i = only ?? 0; i < (only === null ? xs.length : Math.min(xs.length, only + 1)); i++) {
       const x = axes.xa._offset + axes.xa.c2p(Number(xs[i])), y = axes.ya._offset + axes.ya.c2p(Number(ys[i]));
       const d = Math.hypot(x - px, y - py);
-      if (Number.isFinite(d) && d <= GRAB_PX && (!best || d < best.d)) best = { d, trace, i, ...axes, drag };
+      if (Number.isFinite(d) && d <= radius && (!best || d < best.d)) best = { d, x, y, trace, i, ...axes, drag };
     }
   });
   return best;
@@ -65,16 +66,19 @@ function sliderName(div, key) {
 
 function grab(div, ev) {
   if (ev.button !== 0 || div._descentDragging) return;
-  const h = handleAt(div, ev);
+  const h = handleAt(div, ev, ev.pointerType === "touch" ? TOUCH_PX : GRAB_PX);
   if (!h) return;
   ev.preventDefault();
   ev.stopPropagation();
   div._descentDragging = true;
   div.classList.add("grabbing");
   div.setPointerCapture?.(ev.pointerId);
+  // The handle keeps where the finger or pointer took it: it does not jump under it.
+  const at = local(div, ev);
+  const off = { x: h.x - at.px, y: h.y - at.py };
   const toData = (e) => {
     const { px, py } = local(div, e);
-    return { x: h.xa.p2c(px - h.xa._offset), y: h.ya.p2c(py - h.ya._offset) };
+    return { x: h.xa.p2c(px + off.x - h.xa._offset), y: h.ya.p2c(py + off.y - h.ya._offset) };
   };
   const placing = Boolean(h.drag.train);
   const names = h.drag === "data" || placing ? [] : ["x", "y"].map((k) => sliderName(div, h.drag[k]));

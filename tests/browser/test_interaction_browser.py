@@ -353,3 +353,53 @@ def test_the_start_of_a_race_is_dragged_on_the_map(page: Any, lesson_server: Any
                 .every((t) => Math.abs(t.x[0] - x) < 1e-9 && Math.abs(t.y[0] - y) < 1e-9)""",
         [x, y],
     )
+
+
+def test_a_finger_drags_the_marker_and_elsewhere_the_page_still_scrolls(
+    browser: Any, lesson_server: Any
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    phone = context.new_page()
+    try:
+        open_clean_lesson(phone, lesson_server, "the-loss-landscape")
+        phone.locator("#plot-landscape").scroll_into_view_if_needed()
+        traces = read_plot(phone, "landscape")
+        marker = next(i for i, t in enumerate(traces) if t["name"] == "(w, b)")
+        where = phone.evaluate(WHERE, ["landscape", marker, 0, 3.0, -6.0])
+        cdp = context.new_cdp_session(phone)
+
+        def touch(kind: str, x: float, y: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        def swipe(start: list[float], end: list[float]) -> None:
+            touch("touchStart", *start)
+            for k in range(1, 11):
+                f = k / 10
+                touch(
+                    "touchMove",
+                    start[0] + (end[0] - start[0]) * f,
+                    start[1] + (end[1] - start[1]) * f,
+                )
+                time.sleep(0.02)
+            touch("touchEnd", *end)
+
+        # A finger 22 px off the marker (a pointer must be within 16) takes it, and the marker
+        # keeps that offset instead of jumping under the finger; the page stays put.
+        scrolled = phone.evaluate("() => window.scrollY")
+        x0, y0 = where["point"]
+        swipe([x0 + 18, y0 + 12], [where["target"][0] + 18, where["target"][1] + 12])
+        w, _ = slider(phone, "w")
+        b, _ = slider(phone, "b")
+        assert abs(w - 3.0) < 0.4 and abs(b + 6.0) < 0.8, (w, b)
+        assert phone.evaluate("() => window.scrollY") == scrolled
+
+        # A finger on the text scrolls the page as ever.
+        intro = phone.locator("#lesson p").first.bounding_box()
+        assert intro is not None
+        swipe([intro["x"] + 20, 600], [intro["x"] + 20, 300])
+        wait_for(phone, "y => window.scrollY !== y", scrolled)
+    finally:
+        context.close()
