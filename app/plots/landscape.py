@@ -158,11 +158,11 @@ class LandscapeKind(PlotKind[LandscapeOptions]):
         layout = base_layout(options)
         layout["margin"]["l"] = 10
         layout["scene"] = {
-            "domain": {"x": [0.08, 0.5], "y": [0.0, 1.0]},
-            "xaxis": {"title": {"text": "w"}},
-            "yaxis": {"title": {"text": "b"}},
-            "zaxis": {"title": {"text": options.function}},
-            "camera": {"eye": {"x": 1.7, "y": -1.7, "z": 1.1}},  # axis titles and ticks in view
+            "domain": {"x": [0.0, 0.5], "y": [0.0, 1.0]},
+            "xaxis": {"title": {"text": "w"}, "nticks": 5},
+            "yaxis": {"title": {"text": "b"}, "nticks": 5},
+            "zaxis": {"title": {"text": options.function}, "nticks": 5},
+            "camera": {"eye": {"x": 1.8, "y": -1.8, "z": 1.15}},  # axis titles and ticks in view
         }
         layout["xaxis"] = {"domain": [0.58, 1.0], "title": {"text": "w"}, "range": list(options.w)}
         layout["yaxis"] = {"title": {"text": "b"}, "range": list(options.b)}
