@@ -248,13 +248,11 @@ class TrainingKind(TrainablePlotKind[TrainingOptions]):
         state = self._state(ns, options)
         pw, pb = options.params
         if reset:
-            if start is not None:
-                if len(start) != 2 or not all(math.isfinite(v) for v in start):
-                    raise PlotError("A start needs two finite numbers: w and b.")
-                start = (float(start[0]), float(start[1]))
-            start = start or state.get("start") or options.start or self._params(ns, options)
-            state["start"] = start
-            ns[pw], ns[pb] = start
+            if start is not None:  # checked by the web process (app.session.training)
+                state["start"] = (float(start[0]), float(start[1]))
+            begin = state.get("start") or options.start or self._params(ns, options)
+            state["start"] = begin
+            ns[pw], ns[pb] = begin
             state["iteration"] = 0
             return self._snapshot(ns, options, 0)
         before = (ns.get(pw), ns.get(pb))

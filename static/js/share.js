@@ -50,9 +50,10 @@ export class ShareReplay {
       this.step = "data";
       const bytes = new TextEncoder().encode(this.shared.data);
       if (!this.dataPanel.sendBytes(bytes, "", "The data of the shared link is in use.")) this.train();
-    } else if (this.dataPanel && this.dataPanel.source() !== "lesson") {
-      // The link was made with the lesson's data: this page shows it too, and the visitor's own
-      // data stays kept for their next visit.
+    } else if (this.dataPanel && this.dataPanel.source() === "yours") {
+      // The link was made without data of the sharer's own: this page drops the visitor's own
+      // for the lesson's (a class's data stays, as the sharer's class saw it), and keeps it for
+      // their next visit.
       this.step = "data";
       this.send({ type: "data_reset", forget: false });
     } else this.train();
