@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
@@ -81,6 +82,17 @@ def evaluate_curve_at(
     return ys
 
 
+@functools.lru_cache(maxsize=64)
+def _grid(lo: float, hi: float, points: int) -> np.ndarray:
+    return np.linspace(lo, hi, points)
+
+
+def grid(lo: float, hi: float, points: int) -> np.ndarray:
+    """The x values a curve is drawn at: made once, copied for each move (learner code may
+    change the array it is given)."""
+    return _grid(float(lo), float(hi), int(points)).copy()
+
+
 class LineKind(PlotKind[CurveOptions]):
     """y = f(x) drawn over a range, with optional data points and residual segments."""
 
@@ -96,8 +108,13 @@ class LineKind(PlotKind[CurveOptions]):
         if options.data and wanted(options.range, ns):
             spans = xy_spans(*data_points(ns, options.data))
         lo, hi = spans[0] if spans else options.x
-        xs = np.linspace(lo, hi, options.points)
-        result: Result = {"x": xs, "y": evaluate_curve_at(ns, options.function, xs, values)}
+        xs = grid(lo, hi, options.points)
+        ys = evaluate_curve_at(ns, options.function, xs, values)
+        if not whole and not options.residuals:
+            # A slider move: the patch is the curve alone; x, the data and the axes' spans
+            # change only with a Run or new data, and those draw the whole figure.
+            return {"y": ys}
+        result: Result = {"x": xs, "y": ys}
         if spans:
             put_span(result, "range_x", spans[0])
             put_span(result, "range_y", spans[1])

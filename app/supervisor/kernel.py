@@ -12,11 +12,11 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NewType
+from typing import TYPE_CHECKING, NewType
 
 import msgspec
 
-from app.kernel.channel import ChannelClosed, ChannelViolation, frame, read_frame
+from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel
 from app.protocol import (
     Allowance,
     KernelReply,
@@ -51,8 +51,7 @@ class Kernel:
         self.id, self.pid, self.zygote, self.sock = kid, pid, zygote, sock
         self.lock = asyncio.Lock()
         self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
+        self.channel: FrameChannel | None = None
         self.device = "cpu"
         self.last_used = time.monotonic()
         self.dead: KernelDied | None = None
@@ -64,7 +63,6 @@ class Kernel:
         self.cpu_sample = (0.0, 0.0)
         self.cpu_strikes = 0
         self._kill_reason: tuple[str, str] | None = None
-        self._pending: asyncio.Task[bytes] | None = None
         self._progress: list[float] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._requests = 0
@@ -72,7 +70,10 @@ class Kernel:
         self.allow: Allowance | None = None
 
     async def connect(self, timeout: float) -> None:
-        self.reader, self.writer = await asyncio.open_unix_connection(sock=self.sock)
+        channel = FrameChannel()
+        await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=self.sock)
+        self.channel = channel
+        self.exited.add_done_callback(lambda _: channel.wake())
         try:
             reply = await self._read(timeout)
         except TimeoutError:
@@ -88,27 +89,35 @@ class Kernel:
         self.device = reply.device
 
     async def _read(self, timeout: float) -> KernelReply:
-        """The next reply. A timeout leaves the frame being read in place for the next call,
-        so a deadline never cuts a frame in half."""
-        assert self.reader is not None
-        if self._pending is None:
-            self._pending = asyncio.ensure_future(read_frame(self.reader))
-        read = self._pending
-        waiting: set[asyncio.Future[Any]] = {read, self.exited}
-        done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        if read in done:
-            self._pending = None
-            try:
-                reply: KernelReply = reply_decoder.decode(read.result())
+        """The next reply, or TimeoutError after `timeout` seconds. A frame half read when the
+        time is up stays in the channel for the next call: a deadline never cuts a frame."""
+        channel = self.channel
+        assert channel is not None
+        deadline = None
+        try:
+            while (payload := channel.take()) is None:
+                if self.exited.done():
+                    break
+                loop = asyncio.get_running_loop()
+                if deadline is None:
+                    deadline = loop.time() + timeout
+                elif loop.time() >= deadline:
+                    raise TimeoutError
+                waiter = channel.waiter = loop.create_future()
+                timer = loop.call_at(deadline, channel.wake)
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
+                    channel.waiter = None
+            else:
+                reply: KernelReply = reply_decoder.decode(payload)
                 return reply
-            except ChannelClosed:
-                await self._await_exit()
-            except (ChannelViolation, msgspec.DecodeError, msgspec.ValidationError) as err:
-                await self._violation(str(err))
-        elif self.exited.done():
             await self._await_exit()
-        else:
-            raise TimeoutError
+        except ChannelClosed:
+            await self._await_exit()
+        except (ChannelViolation, msgspec.DecodeError, msgspec.ValidationError) as err:
+            await self._violation(str(err))
         raise self.dead or KernelDied("exit", "The kernel ended.")
 
     async def _violation(self, problem: str) -> None:
@@ -119,20 +128,9 @@ class Kernel:
         )
 
     async def _close(self) -> None:
-        """Let go of the channel: the frame being read, then the socket."""
-        self._drop_pending()
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.writer.wait_closed(), 1.0)
-
-    def _drop_pending(self) -> None:
-        """Forget the frame being read: the kernel is gone."""
-        read, self._pending = self._pending, None
-        if read is not None:
-            if read.done() and not read.cancelled():
-                read.exception()  # retrieved: a closed channel is expected here
-            read.cancel()
+        """Let go of the channel."""
+        if self.channel is not None:
+            await self.channel.close(1.0)
 
     async def _await_exit(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -162,13 +160,13 @@ class Kernel:
         async with self.lock:
             if self.dead:
                 raise self.dead
-            assert self.writer is not None
+            assert self.channel is not None
             self.busy = True
             self._requests += 1
             self.last_used = time.monotonic()
             self._progress = []
             try:
-                self.writer.write(frame(request_encoder.encode(req)))
+                self.channel.write(request_encoder.encode(req))
                 try:
                     return await self._reply(req, time.monotonic() + timeout, on_progress)
                 except TimeoutError:

@@ -1,0 +1,148 @@
+"""The web process's end of a kernel's channel (`FrameChannel`), on both event loops the server
+may run on (asyncio's own and uvloop, whose transports are not asyncio's classes): frames cut
+from any split of the stream, a frame over the limit refused, the end of the stream raised only
+after the frames before it, and a flood of unasked frames paused, not buffered without end."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+
+import pytest
+import uvloop
+
+from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel, frame
+
+LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
+
+def run(loop: str, scenario: Callable[[], Awaitable[None]]) -> None:
+    with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+        runner.run(asyncio.wait_for(scenario(), 10))
+
+
+async def opened(limit: int = 1 << 20) -> tuple[FrameChannel, socket.socket]:
+    ours, theirs = socket.socketpair()
+    channel = FrameChannel(limit)
+    await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=ours)
+    return channel, theirs
+
+
+async def next_frame(channel: FrameChannel) -> bytes:
+    while (payload := channel.take()) is None:
+        channel.waiter = asyncio.get_running_loop().create_future()
+        await channel.waiter
+        channel.waiter = None
+    return payload
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_frames_are_cut_from_any_split_of_the_stream(loop: str) -> None:
+    async def scenario() -> None:
+        channel, theirs = await opened()
+        payloads = [b"a", b"", b"x" * 70_000, bytes(range(256)) * 3]
+        stream = b"".join(frame(p) for p in payloads)
+        for cut in (1, 3, 4, 5, 4096):  # inside a header, at its end, across frames
+            for i in range(0, len(stream), cut * 997):
+                theirs.sendall(stream[i : i + cut * 997])
+                await asyncio.sleep(0)
+            assert [await next_frame(channel) for _ in payloads] == payloads
+        theirs.close()
+        with pytest.raises(ChannelClosed):
+            await next_frame(channel)
+        await channel.close(1.0)
+
+    run(loop, scenario)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_the_end_of_the_stream_comes_after_the_frames_before_it(loop: str) -> None:
+    async def scenario() -> None:
+        channel, theirs = await opened()
+        theirs.sendall(frame(b"last words") + frame(b"more")[:5])  # then a torn frame
+        theirs.close()
+        assert await next_frame(channel) == b"last words"
+        with pytest.raises(ChannelClosed):
+            await next_frame(channel)
+        await channel.close(1.0)
+
+    run(loop, scenario)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_frame_over_the_limit_is_a_violation(loop: str) -> None:
+    async def scenario() -> None:
+        channel, theirs = await opened(limit=1000)
+        theirs.sendall(frame(b"fine") + (1001).to_bytes(4, "big") + b"x" * 10)
+        assert await next_frame(channel) == b"fine"
+        with pytest.raises(ChannelViolation, match="1001 bytes exceeds the limit of 1000"):
+            await next_frame(channel)
+        theirs.sendall(frame(b"ignored"))  # nothing after a violation is taken
+        await asyncio.sleep(0.05)
+        with pytest.raises(ChannelViolation):
+            channel.take()
+        theirs.close()
+        await channel.close(1.0)
+
+    run(loop, scenario)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_unasked_frames_pause_reading_until_taken(loop: str) -> None:
+    async def scenario() -> None:
+        channel, theirs = await opened()
+        one = frame(b"z" * 60_000)
+
+        def flood() -> int:
+            """A kernel that writes and never waits: its writes block once the channel pauses."""
+            theirs.settimeout(0.5)
+            sent = 0
+            try:
+                while sent < 200:  # 12 MB: far more than the pause and the socket hold
+                    theirs.sendall(one)
+                    sent += 1
+            except TimeoutError:
+                return sent
+            raise AssertionError("the channel kept reading")
+
+        sent = await asyncio.to_thread(flood)
+        held = channel._queued
+        assert FrameChannel.PAUSE_BYTES < held <= FrameChannel.PAUSE_BYTES + len(one)
+        assert sent * len(one) > held  # the rest waits in the socket, not in the server
+        taken = 0
+        while channel.take() is not None:  # taking the frames resumes reading
+            taken += 1
+            await asyncio.sleep(0)
+        theirs.settimeout(5)
+        theirs.sendall(frame(b"after"))
+        while (payload := await next_frame(channel)) != b"after":
+            assert payload[:1] == b"z"
+        theirs.close()
+        await channel.close(1.0)
+
+    run(loop, scenario)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_big_frame_arriving_slowly_is_never_paused(loop: str) -> None:
+    async def scenario() -> None:
+        channel, theirs = await opened(limit=8 << 20)
+        big = bytes(range(256)) * (12 << 10)  # 3 MiB: more than PAUSE_BYTES, in one frame
+        stream = frame(big)
+
+        async def send() -> None:
+            writer = theirs.dup()
+            writer.setblocking(False)
+            loop = asyncio.get_running_loop()
+            for i in range(0, len(stream), 1 << 16):
+                await loop.sock_sendall(writer, stream[i : i + (1 << 16)])
+            writer.close()
+
+        sending = asyncio.ensure_future(send())
+        assert await next_frame(channel) == big
+        await sending
+        theirs.close()
+        await channel.close(1.0)
+
+    run(loop, scenario)
