@@ -145,6 +145,9 @@ function showReadouts(plot, readouts) {
 function plotError(plot, text) {
   const p = document.querySelector(`[data-plot-error="${plot}"]`);
   if (!p) return;
+  // Every patch clears the error: the page is left untouched when there is none to clear (a
+  // held slider would otherwise rewrite this paragraph, and restyle the page, at every move).
+  if (!text && p.hidden && !p.firstChild && !plotDiv(plot)?.classList.contains("stale")) return;
   // A traceback stays as written; a sentence with `code` in it is rendered.
   const traceback = /Traceback|\n\s+File |\bline \d+/.test(text || "");
   if (traceback) p.textContent = text || "";

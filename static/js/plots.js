@@ -633,15 +633,47 @@ function moveScenes(div, per, traces) {
     const scene = fullLayout[id]._scene;
     const data = div._fullData.filter((d) => d.scene === id);
     const drawn = data.map((d) => (traces.includes(d.index) && planeCorners(d)) || d);
-    scene.plot(drawn, fullLayout, div.layout);
-    if (drawn.some((d, i) => d !== data[i])) fullGridAtRest(div, scene, id);
+    if (redrawMoved(scene, drawn.filter((d) => traces.includes(d.index)))) fullAtRest(div, scene, id);
+    else {
+      scene.plot(drawn, fullLayout, div.layout);
+      if (drawn.some((d, i) => d !== data[i])) fullAtRest(div, scene, id);
+    }
   }
+}
+
+// Lighter still, while a slider moves a scene whose axes keep their ranges (the top layer's,
+// fixed at the base's): the moved traces' WebGL objects are updated and the scene drawn once,
+// without what plotly's scene.plot adds to every draw: a second pass of every trace into the
+// hover-picking buffer and a synchronous readPixels of it (a stall of the whole pipeline in
+// software WebGL), the tick marks and text of axes nobody sees, the container's style set again.
+// The data scale of the last full plot is kept (positions and bounds use the same one, so the
+// picture is the same). What hover reads is stale while the slider moves: the full plot is made
+// once the slider has rested SETTLE_MS (fullAtRest). Returns false where that cannot be done.
+function redrawMoved(scene, moved) {
+  const glplot = scene?.glplot;
+  const layout = scene?.fullSceneLayout;
+  if (!glplot?.redraw || !Array.isArray(glplot.objects) || !scene.plotArgs || !scene.traces || !layout) return false;
+  if (["xaxis", "yaxis", "zaxis"].some((a) => layout[a]?.autorange !== false)) return false;
+  const objects = moved.map((d) => scene.traces[d.uid]);
+  if (!moved.length || objects.some((o, i) => !o?.update || o.data?.type !== moved[i].type || moved[i].visible !== true || moved[i]._length === 0)) return false;
+  moved.forEach((d, i) => objects[i].update(d));
+  // Nothing is dirty for the scene's own render loop: the one draw below leaves the picking
+  // buffer as it was (redraw() marks the scene dirty, not the picking).
+  for (const obj of glplot.objects) obj.dirty = false;
+  const onrender = glplot.onrender;
+  glplot.onrender = null;
+  try {
+    glplot.redraw();
+  } finally {
+    glplot.onrender = onrender;
+  }
+  return true;
 }
 
 // A surface that is a plane (z = a + b x + c y at every point, to the float32 rounding it
 // travelled in) is drawn from its four corners while it moves: the same picture, from 4
 // vertices instead of 961, a third less of the plane's redraw in software WebGL. Its whole grid
-// is drawn again once it has rested SETTLE_MS, for hover to read values at every grid point.
+// is drawn again once it has rested SETTLE_MS (fullAtRest), for hover to read values at every grid point.
 function planeCorners(full) {
   const { x, y, z } = full;
   if (full.type !== "surface" || full.surfacecolor || !Array.isArray(x) || !Array.isArray(y)) return null;
@@ -662,7 +694,9 @@ function planeCorners(full) {
   return { ...full, x: [x[0], x[n - 1]], y: [y[0], y[m - 1]], z: corners, _xlength: 2, _ylength: 2 };
 }
 
-function fullGridAtRest(div, scene, id) {
+// The whole scene as plotly draws it (the plane's whole grid, the hover-picking buffer, the
+// data scale), once the slider has rested SETTLE_MS.
+function fullAtRest(div, scene, id) {
   clearTimeout(scene._descentRest);
   const rest = () => {
     if (queued.has(div)) {

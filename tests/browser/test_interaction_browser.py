@@ -169,6 +169,56 @@ def test_a_held_key_keeps_the_landscape_moving_and_ends_on_the_last_value(
     next_frames(page)
 
 
+# The plane's scene in the top layer: its draws, plotly's whole-scene plots (which also redraw
+# the hover-picking buffer), and the rows of the grid its surface was last given.
+WATCH_SCENE = """() => {
+  const div = document.getElementById("plot-plane");
+  const t = div._fullData.findIndex((d) => d.type === "surface" && d.visible === true);
+  const scene = div._fullLayout[div._fullData[t].scene]._scene;
+  const w = (window.__scene = { redraws: 0, plots: 0, t, scene });
+  const plot = scene.plot, redraw = scene.glplot.redraw;
+  scene.plot = function (...args) { w.plots += 1; return plot.apply(this, args); };
+  scene.glplot.redraw = function (...args) { w.redraws += 1; return redraw.apply(this, args); };
+}"""
+SCENE_COUNTS = """() => { const w = window.__scene;
+  const gl = w.scene.traces[document.getElementById("plot-plane")._fullData[w.t].uid];
+  return { redraws: w.redraws, plots: w.plots, rows: gl.data.z.length }; }"""
+# The slope along x1 of the surface plotly last drew (its x1 tilt, w1).
+PLANE_SHOWS = """w1 => { const div = document.getElementById("plot-plane");
+  const s = div._fullData.find((d) => d.type === "surface"), row = s.z[0], n = row.length - 1;
+  return Math.abs((row[n] - row[0]) / (s.x[n] - s.x[0]) - w1) < 1e-4; }"""
+
+
+def test_a_held_key_redraws_the_3d_plane_alone_and_plots_it_whole_at_rest(
+    page: Any, lesson_server: Any
+) -> None:
+    """While a key is held, each move updates the plane's WebGL objects and draws the scene once,
+    without plotly's whole scene plot (hover picking, axis text); the slider's last value is
+    drawn, and once the slider rests the scene is plotted whole again, on the plane's whole grid."""
+    open_clean_lesson(page, lesson_server, "several-inputs")
+    page.evaluate(WATCH_SCENE)
+    rows = page.evaluate(SCENE_COUNTS)["rows"]
+    assert rows > 2
+    page.focus("input[data-slider='w1']")
+    page.keyboard.down("ArrowRight")
+    for _ in range(30):
+        time.sleep(0.03)
+        page.keyboard.down("ArrowRight")
+    held = page.evaluate(SCENE_COUNTS)
+    page.keyboard.up("ArrowRight")
+    end = float(page.input_value("input[data-slider='w1']"))
+    assert end > 0
+    assert held["redraws"] >= 5, f"the plane was drawn {held['redraws']} times while the key was held"
+    assert held["plots"] <= 1, f"{held['plots']} whole-scene plots while the key was held"
+    wait_for(page, PLANE_SHOWS, end)
+    # At rest: one whole plot of the scene, from the whole grid, showing the last value.
+    wait_for(page, f"() => ({SCENE_COUNTS})().plots > {held['plots']}")
+    rest = page.evaluate(SCENE_COUNTS)
+    assert rest["rows"] == rows
+    assert page.evaluate(PLANE_SHOWS, end)
+    next_frames(page)
+
+
 def train_descent(page: Any, frames: int) -> None:
     """Complete the descent lesson's loop, run it, and play until `frames` frames came."""
     code = page.evaluate(
