@@ -10,7 +10,10 @@ the two are driven turn about in the same run, so both see the same machine:
   (alternately, so the value stays where the lesson put it), then the bench waits for the first
   painted frame in which every plot the slider drives shows the new value (Descent's slider is an
   <input type=range>; marimo's is a Radix slider, the focusable `[role=slider]` thumb inside
-  `<marimo-slider>`'s shadow root, which the arrow keys step the same way);
+  `<marimo-slider>`'s shadow root, which the arrow keys step the same way). The measured plots
+  are in sight: a lesson page draws a plot out of sight only when it comes into view or the
+  slider rests, so where a lesson's plots are far apart each is its own figure, looked at (scrolled
+  to the middle of the screen, the slider keeping the keys) on both products;
 * a held key: keydown repeats at 33/s (an OS repeats a key about 30 times a second) for 3 s
   (Playwright's `keyboard.down` again and again, which Chromium dispatches as repeated keydowns);
   updates/s = value changes painted between the first and the last keydown, counted on every
@@ -130,11 +133,21 @@ class Figure:
     hi: float
     step: float
     plots: tuple[Plot, ...]
+    #: The plot the learner looks at while pressing keys (scrolled to the middle of the screen
+    #: after the slider is focused); None: wherever focusing the slider scrolled the page.
+    #: Every measured plot of a figure must be in sight there: a lesson page draws a plot out
+    #: of sight only once it comes into view or the slider rests.
+    view: Plot | None = None
 
 
 # The lessons' data: 8 points near y = 0.6 x + 0.3.
 DATA = [(1, 0.85), (2, 1.43), (3, 1.92), (4, 2.59), (5, 3.20), (6, 3.82), (7, 4.38), (8, 4.97)]
 DATA_SUMS = {"sx": float(sum(x for x, _ in DATA)), "sy": sum(y for _, y in DATA), "n": 8.0}
+
+# The gradient lesson's slice along b and its landscape are 2,700 px apart on the page: a learner
+# sees one or the other while holding a key, so each is measured in sight, on its own.
+SLICE_B = Plot("slice_b", "slice-b", 1, DATA_SUMS)
+GRADIENT_LANDSCAPE = Plot("landscape", "landscape", 2)
 
 FIGURES = [
     Figure("the-line: line", "the-line", "line.py", "w", 0, 1.0, -10, 10, 0.1,
@@ -142,9 +155,10 @@ FIGURES = [
     Figure("the-loss-landscape: 3-D surface + contour, line", "the-loss-landscape",
            "landscape.py", "w", 0, 1.0, -10, 10, 0.01,
            (Plot("landscape", "landscape", 0), Plot("line", "line", 1))),
-    Figure("the-gradient: slice along b, landscape", "the-gradient", "gradient.py", "w", 0,
-           1.5, -2.5, 2.5, 0.01,
-           (Plot("slice_b", "slice-b", 1, DATA_SUMS), Plot("landscape", "landscape", 2))),
+    Figure("the-gradient: slice along b", "the-gradient", "gradient.py", "w", 0,
+           1.5, -2.5, 2.5, 0.01, (SLICE_B,), view=SLICE_B),
+    Figure("the-gradient: landscape", "the-gradient", "gradient.py", "w", 0,
+           1.5, -2.5, 2.5, 0.01, (GRADIENT_LANDSCAPE,), view=GRADIENT_LANDSCAPE),
     Figure("several-inputs: 3-D plane", "several-inputs", "plane.py", "w1", 0, 0.0, -10, 10,
            0.1, (Plot("plane", "plane", 0),)),
 ]  # fmt: skip
@@ -266,6 +280,11 @@ INSTRUMENT = r"""
     const sr = host.shadowRoot;
     if (!sr) return { roots: [host], gds: [] };
     return { roots: [host, sr], gds: Array.from(sr.querySelectorAll(".js-plotly-plot")) };
+  };
+  // Scroll a plot to the middle of the screen (the focused slider keeps the keys).
+  S.look = (spec) => {
+    const { roots } = locate(spec);
+    if (roots[0]) roots[0].scrollIntoView({ block: "center", behavior: "instant" });
   };
   const read = (p, part) => {
     try {
@@ -901,7 +920,15 @@ class Side:
 
     def focus(self) -> None:
         self.page.bring_to_front()
-        self.page.focus(self.slider)
+        view = self.figure.view
+        if view is None:
+            self.page.focus(self.slider)
+            return
+        # The keys go to the slider while the learner looks at the plot: focus without scrolling
+        # back to the slider, then the plot to the middle of the screen (once: it stays there).
+        self.page.locator(self.slider).first.evaluate("el => el.focus({preventScroll: true})")
+        where = {"marimo": view.marimo} if self.marimo else {"descent": view.descent}
+        self.page.evaluate("spec => window.__paint.look(spec)", where)
 
     def target(self, keys: int, direction: int) -> float:
         f = self.figure

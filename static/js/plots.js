@@ -487,19 +487,64 @@ const queued = new Map();
 
 export function queuePatch(div, patch) {
   noteFrame(div, patch);
+  watchSight(div);
   let q = queued.get(div);
   if (!q) {
-    q = { figure: null, set: new Map(), ext: new Map() };
+    q = { figure: null, set: new Map(), ext: new Map(), frame: false, rest: 0 };
     queued.set(div, q);
-    requestAnimationFrame(() => flush(div));
   }
   if (patch.figure) {
     q.figure = patch.figure;
     q.set.clear();
     q.ext.clear();
+  } else {
+    collect(q, patch);
+  }
+  schedule(div, q);
+}
+
+// A plot out of sight keeps its newest patches, coalesced as above, until it comes into view or
+// its patches have paused for UNSEEN_REST_MS: while a key is held on a long page, the plots the
+// learner is not looking at cost the page nothing, and none shows an old value for longer than
+// it takes to scroll to it or to let go of the key. Whole figures are never held back. "In
+// sight" has a margin of half a screen, so a plot about to scroll in is already drawn.
+// A held key repeats every 30-40 ms: a pause of 100 ms means it was let go.
+const UNSEEN_REST_MS = 100;
+const inSight = new WeakMap();
+let sight = null;
+function watchSight(div) {
+  if (sight === null) {
+    sight = "IntersectionObserver" in window
+      ? new IntersectionObserver((entries) => {
+        for (const e of entries) {
+          inSight.set(e.target, e.isIntersecting);
+          if (e.isIntersecting) drawSoon(e.target);
+        }
+      }, { rootMargin: "50% 0px" })
+      : false;
+  }
+  if (sight && !inSight.has(div)) {
+    inSight.set(div, true);  // until the observer's first word on it
+    sight.observe(div);
+  }
+}
+
+function schedule(div, q) {
+  if (q.frame) return;
+  if (inSight.get(div) === false && !q.figure) {
+    clearTimeout(q.rest);
+    q.rest = setTimeout(() => drawSoon(div), UNSEEN_REST_MS);
     return;
   }
-  collect(q, patch);
+  drawSoon(div);
+}
+
+function drawSoon(div) {
+  const q = queued.get(div);
+  if (!q || q.frame) return;
+  clearTimeout(q.rest);
+  q.frame = true;
+  requestAnimationFrame(() => flush(div));
 }
 
 function collect(q, patch) {

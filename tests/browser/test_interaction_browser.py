@@ -219,6 +219,83 @@ def test_a_held_key_redraws_the_3d_plane_alone_and_plots_it_whole_at_rest(
     next_frames(page)
 
 
+# Every 10 ms, what the gradient lesson's landscape marker and its slice along b show (from the
+# traces plotly last drew): the marker's w, and the slice's w from its slope (the slice is
+# 1/2 sum (w x + b - y)^2 over b, whose slope is 36 w + 8 b - 23.16 on the lesson's data).
+WATCH_GRADIENT = """() => {
+  const shows = (id, f) => f(document.getElementById(id)._fullData || []);
+  const marker = (d) => { const t = d.find((t) => t.type === "scatter" && t.mode === "markers"
+    && t.x && t.x.length === 1); return t ? Number(t.x[0]) : null; };
+  const slice = (d) => { const t = d.find((t) => t.type === "scatter" && t.x && t.x.length > 2);
+    if (!t) return null; const i = Math.floor(t.x.length / 2);
+    const k = (t.y[i + 1] - t.y[i - 1]) / (t.x[i + 1] - t.x[i - 1]);
+    return Math.round(((k - 8 * t.x[i] + 23.16) / 36) * 100) / 100; };
+  const w = (window.__seen = { landscape: [], slice: [], at: [] });
+  w.timer = setInterval(() => {
+    w.landscape.push(shows("plot-landscape", marker));
+    w.slice.push(shows("plot-slice-b", slice));
+    w.at.push(performance.now());
+  }, 10);
+}"""
+SEEN = """since => { const w = window.__seen; clearInterval(w.timer);
+  const pick = (list, after) => list.filter((v, i) => v !== null && (w.at[i] >= since) === after);
+  return { landscape: [...new Set(pick(w.landscape, false))],
+           slice: [...new Set(pick(w.slice, false))],
+           landscape_after: [...new Set(pick(w.landscape, true))] }; }"""
+LOOK_AT_LANDSCAPE = """() => { document.getElementById("plot-landscape")
+  .scrollIntoView({ block: "center", behavior: "instant" }); return performance.now(); }"""
+MARKER_AT = """w => { const d = document.getElementById("plot-landscape")._fullData;
+  const t = d.find((t) => t.type === "scatter" && t.mode === "markers" && t.x && t.x.length === 1);
+  return !!t && Math.abs(t.x[0] - w) < 1e-9; }"""
+
+
+def test_a_plot_out_of_sight_waits_until_it_comes_into_view_or_the_key_is_let_go(
+    page: Any, lesson_server: Any
+) -> None:
+    """On the gradient lesson the landscape is far below the sliders. While a key is held there,
+    the slice in sight moves at every step and the landscape out of sight is left alone; scrolled
+    into view while the key is still down, it moves with the slider from then on; and a plot
+    out of sight when the key is let go shows the last value without being scrolled to."""
+    open_clean_lesson(page, lesson_server, "the-gradient")
+    slider = "input[data-slider='w']"
+    page.locator(slider).scroll_into_view_if_needed()
+    below = page.evaluate(
+        "() => document.getElementById('plot-landscape').getBoundingClientRect().top"
+        " > innerHeight * 1.5"
+    )
+    assert below, "the landscape should be well below the sliders on this page"
+    page.evaluate(WATCH_GRADIENT)
+    page.focus(slider)
+    looked = 0.0
+    for i in range(40):
+        page.keyboard.down("ArrowRight")
+        time.sleep(0.03)
+        if i == 20:  # the key still down: the learner scrolls to the landscape
+            looked = float(page.evaluate(LOOK_AT_LANDSCAPE))
+    seen = page.evaluate(SEEN, looked)
+    page.keyboard.up("ArrowRight")
+    assert len(seen["slice"]) >= 5, f"the slice in sight showed only {seen['slice']}"
+    assert len(seen["landscape"]) <= 2, f"the landscape out of sight moved: {seen['landscape']}"
+    assert len(seen["landscape_after"]) >= 5, (
+        f"the landscape, once in sight, showed only {seen['landscape_after']}"
+    )
+    wait_for(page, MARKER_AT, float(page.input_value(slider)))
+    # Out of sight again, a few steps, let go: the landscape shows the last value unscrolled.
+    page.locator(slider).scroll_into_view_if_needed()
+    page.focus(slider)
+    for _ in range(8):
+        page.keyboard.down("ArrowLeft")
+        time.sleep(0.03)
+    page.keyboard.up("ArrowLeft")
+    end = float(page.input_value(slider))
+    wait_for(page, MARKER_AT, end)
+    assert page.evaluate(
+        "() => document.getElementById('plot-landscape').getBoundingClientRect().top"
+        " > innerHeight * 1.5"
+    )
+    next_frames(page)
+
+
 def train_descent(page: Any, frames: int) -> None:
     """Complete the descent lesson's loop, run it, and play until `frames` frames came."""
     code = page.evaluate(
