@@ -46,6 +46,8 @@ from bench_slider import PYTHON, ROOT, free_port, health, percentile
 LESSON = "the-line"
 PASSWORD = "bench-teacher-password"
 REPLY_TIMEOUT_S = 10.0
+#: Where the line lesson starts its w slider (lessons/the-line/lesson.md).
+START_W = 1.0
 CODE = "def y(x, w, b):\n    return w * x + b\n"
 ECHO_SERVER = """
 import asyncio, sys
@@ -176,12 +178,20 @@ class Tally:
 class Learner:
     def __init__(self, ws: Any, rng: random.Random) -> None:
         self.ws, self.rng, self.seq, self.newest = ws, rng, 0, 0
-        self.w: float | None = None  # the slider's last value sent
+        #: The slider's value as the page shows it: where the lesson starts it, then the last
+        #: one sent. A move to the value shown is drawn by nothing, so none is ever sent.
+        self.w = START_W
+        self.seen: list[str] = []  # the last messages that came while waiting, for a timeout
 
     async def reply(self, tally: Tally, done: Any) -> dict[str, Any]:
+        self.seen = []
         async with asyncio.timeout(REPLY_TIMEOUT_S):
             while True:
                 msg = json.loads(await self.ws.recv())
+                self.seen = [
+                    *self.seen[-5:],
+                    f"{msg.get('type')}:{msg.get('state', msg.get('seq'))}",
+                ]
                 kind = msg.get("type")
                 if kind == "patch":
                     if msg["seq"] < self.newest:
@@ -207,6 +217,7 @@ class Learner:
     ) -> None:
         runs = run_every > 0 and not echo
         next_run = time.monotonic() + self.rng.uniform(0.4, 1.2) * run_every if runs else math.inf
+        seq = 0
         while time.monotonic() < until:
             try:
                 if time.monotonic() >= next_run:
@@ -221,8 +232,8 @@ class Learner:
                     del out
                 self.seq += 1
                 seq = self.seq
-                # A new value each time: the server draws nothing for a value already shown,
-                # so a repeated one would never get the patch waited for here.
+                # A new value each time: the server draws nothing for the value already shown
+                # (the lesson's start before the first move), so its patch would never come.
                 w = round(self.rng.uniform(-9, 9), 1)
                 while w == self.w:
                     w = round(self.rng.uniform(-9, 9), 1)
@@ -240,7 +251,11 @@ class Learner:
                 tally.latencies.append(time.perf_counter() - start)
                 tally.moves += 1
             except TimeoutError:
-                tally.errors.append("timeout: no reply within 10 s")
+                waited = f"the patch of move {self.seq}" if self.seq == seq else "a Run's end"
+                tally.errors.append(
+                    f"timeout: no reply within 10 s, waiting for {waited}; "
+                    f"came meanwhile: {', '.join(self.seen) or 'nothing'}"
+                )
             except websockets.ConnectionClosed as err:
                 tally.errors.append(f"closed: {err}")
                 return
