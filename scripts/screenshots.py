@@ -5,7 +5,6 @@ Tests never write into the repository; this script is the one thing that does.""
 
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -16,6 +15,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from live_server import LiveServer, start_server  # noqa: E402
+from teacher_pages import join_room, open_room, sign_in  # noqa: E402
 
 DOCS = ROOT / "docs"
 PASSWORD = "screenshots only"
@@ -63,20 +63,9 @@ def the_class(browser: Any, server: LiveServer) -> None:
     teacher, learner = (context.new_page() for context in made)
     for page in (teacher, learner):
         page.set_default_timeout(60_000)
-    teacher.goto(f"{server.url}/teacher/login")
-    teacher.fill("#login-password", PASSWORD)
-    teacher.click("button[type=submit]")
-    teacher.wait_for_url(f"{server.url}/teacher")
-    teacher.fill("#room-name", "Period 3")
-    teacher.select_option("#room-lesson", "the-loss-landscape")
-    teacher.click("#new-room button[type=submit]")
-    teacher.wait_for_url(re.compile(r"/teacher/rooms/\d+$"))
-    code = teacher.inner_text("#join-code").strip()
-
-    learner.goto(f"{server.url}/join/{code}")
-    learner.fill("#join-name", "Ada")
-    learner.click("button[type=submit]")
-    learner.wait_for_url(f"{server.url}/lessons/the-loss-landscape")
+    sign_in(teacher, server.url, PASSWORD)
+    code = open_room(teacher, "Period 3", "the-loss-landscape")
+    join_room(learner, server.url, code, "Ada", "the-loss-landscape")
     learner.wait_for_function(PLOT_DRAWN, arg="[data-plot=landscape]")
     teacher.wait_for_function(ONE_POINT_AT, arg=1.0)
     press(learner, "w", "ArrowRight", 25)

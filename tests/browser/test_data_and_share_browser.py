@@ -30,6 +30,7 @@ from helpers import (
     wait_for_readouts,
 )
 from live_server import LiveServer
+from teacher_pages import join_room, open_room, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -312,15 +313,8 @@ def test_a_rooms_dataset_reaches_a_learner_who_joins(
     page: Any, teacher: Any, teacher_server: LiveServer
 ) -> None:
     base = teacher_server.url
-    teacher.goto(f"{base}/teacher/login")
-    teacher.fill("#login-password", TEACHER_PASSWORD)
-    teacher.click("button[type=submit]")
-    teacher.wait_for_url(f"{base}/teacher")
-    teacher.fill("#room-name", "Measurements")
-    teacher.select_option("#room-lesson", "gradient-descent")
-    teacher.click("#new-room button[type=submit]")
-    teacher.wait_for_url(re.compile(r"/teacher/rooms/\d+$"))
-    code = teacher.inner_text("#join-code").strip()
+    sign_in(teacher, base, TEACHER_PASSWORD)
+    code = open_room(teacher, "Measurements", "gradient-descent")
     teacher.get_by_role("link", name="Data for the class").click()
     teacher.wait_for_url(re.compile(r"/teacher/rooms/\d+/data$"))
     form = teacher.locator("#form-gradient-descent")
@@ -331,10 +325,7 @@ def test_a_rooms_dataset_reaches_a_learner_who_joins(
     assert "Your data is in use (4 rows)" in teacher.inner_text("#form-gradient-descent")
     assert_accessible(teacher, "the room's data page")
 
-    page.goto(f"{base}/join/{code}")
-    page.fill("#join-name", "Ada")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/lessons/gradient-descent")
+    join_room(page, base, code, "Ada", "gradient-descent")
     page.wait_for_function(LESSON_SETTLED, timeout=LOAD_MS)
     assert "teacher chose" in wait_for_data_state(page, "room")
     wait_for_points(page, "descent", [(0, 5), (1, 4), (2, 3.5), (3, 2)])

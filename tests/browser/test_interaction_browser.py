@@ -208,7 +208,7 @@ def test_a_held_key_redraws_the_3d_plane_alone_and_plots_it_whole_at_rest(
     page.keyboard.up("ArrowRight")
     end = float(page.input_value("input[data-slider='w1']"))
     assert end > 0
-    assert held["redraws"] >= 5, f"the plane was drawn {held['redraws']} times while the key was held"
+    assert held["redraws"] >= 5, f"the plane drawn {held['redraws']} times while the key was held"
     assert held["plots"] <= 1, f"{held['plots']} whole-scene plots while the key was held"
     wait_for(page, PLANE_SHOWS, end)
     # At rest: one whole plot of the scene, from the whole grid, showing the last value.

@@ -3,13 +3,13 @@ moves on the class landscape in the teacher's browser."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from live_server import LiveServer
+from teacher_pages import join_room, open_room, sign_in
 
 from classroom.kit import PASSWORD
 
@@ -51,20 +51,9 @@ def test_the_class_landscape_moves_when_a_learner_drags_a_slider(
     teacher, learner, errors = contexts
     base = classroom_server.url
 
-    teacher.goto(f"{base}/teacher/login")
-    teacher.fill("#login-password", PASSWORD)
-    teacher.click("button[type=submit]")
-    teacher.wait_for_url(f"{base}/teacher")
-    teacher.fill("#room-name", "Period 3")
-    teacher.select_option("#room-lesson", "the-loss-landscape")
-    teacher.click("#new-room button[type=submit]")
-    teacher.wait_for_url(re.compile(r"/teacher/rooms/\d+$"))
-    code = teacher.inner_text("#join-code").strip()
-
-    learner.goto(f"{base}/join/{code}")
-    learner.fill("#join-name", "Ada")
-    learner.click("button[type=submit]")
-    learner.wait_for_url(f"{base}/lessons/the-loss-landscape")
+    sign_in(teacher, base, PASSWORD)
+    code = open_room(teacher, "Period 3", "the-loss-landscape")
+    join_room(learner, base, code, "Ada", "the-loss-landscape")
     learner.wait_for_function(PLOT_DRAWN, arg="[data-plot=landscape]")
     assert "Period 3" in learner.inner_text("#room-banner")
 
