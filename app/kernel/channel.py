@@ -39,22 +39,34 @@ def send_frame(sock: socket.socket, payload: bytes) -> None:
     sock.sendall(HEADER.pack(len(payload)) + payload)
 
 
-def recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(min(n - len(buf), 1 << 20))
-        if not chunk:
-            raise ChannelClosed
-        buf += chunk
-    return bytes(buf)
+class FrameReader:
+    """Blocking receive of frames inside the kernel: as many bytes as have come are taken in one
+    call (a request is usually one read, not a read for its header and one for the rest); bytes
+    past the frame wait for the next one."""
 
+    def __init__(self, sock: socket.socket, limit: int = MAX_REQUEST_BYTES) -> None:
+        self.sock, self.limit = sock, limit
+        self._buf = bytearray()
 
-def recv_frame(sock: socket.socket, limit: int = MAX_REQUEST_BYTES) -> bytes:
-    """Blocking receive of one frame, used inside the kernel and the zygote."""
-    (size,) = HEADER.unpack(recv_exact(sock, HEADER.size))
-    if size > limit:
-        raise ChannelViolation(f"frame of {size} bytes exceeds {limit}")
-    return recv_exact(sock, size)
+    def read(self) -> bytes:
+        buf = self._buf
+        while True:
+            if len(buf) >= HEADER.size:
+                (size,) = HEADER.unpack_from(buf)
+                if size > self.limit:
+                    raise ChannelViolation(f"frame of {size} bytes exceeds {self.limit}")
+                end = HEADER.size + size
+                if len(buf) >= end:
+                    payload = bytes(buf[HEADER.size : end])
+                    del buf[:end]
+                    return payload
+                want = end - len(buf)
+            else:
+                want = HEADER.size - len(buf)
+            chunk = self.sock.recv(max(want, 1 << 16))
+            if not chunk:
+                raise ChannelClosed
+            buf += chunk
 
 
 async def read_frame(reader: asyncio.StreamReader, limit: int = MAX_REPLY_BYTES) -> bytes:

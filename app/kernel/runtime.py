@@ -21,7 +21,7 @@ import numpy as np
 
 from app.kernel import confine
 from app.kernel.bound_data import BoundData
-from app.kernel.channel import ChannelClosed, recv_frame, send_frame
+from app.kernel.channel import ChannelClosed, FrameReader, send_frame
 from app.kernel.confine import out_of_memory_words, process_limit_words
 from app.kernel.refusals import forget, refusal_words
 from app.plots.base import Options, PlotError, PlotKind, Result, progress_reporter, readouts
@@ -301,9 +301,10 @@ def serve(sock: socket.socket, device: str) -> None:
     if confine.worker_processes:
         signal.signal(signal.SIGCHLD, reap_workers)
     send_frame(sock, reply_encoder.encode(KHello(device)))
+    frames = FrameReader(sock)
     while True:
         try:
-            payload = recv_frame(sock)
+            payload = frames.read()
         except ChannelClosed:
             return
         try:

@@ -1,7 +1,9 @@
-"""The web process's end of a kernel's channel (`FrameChannel`), on both event loops the server
-may run on (asyncio's own and uvloop, whose transports are not asyncio's classes): frames cut
-from any split of the stream, a frame over the limit refused, the end of the stream raised only
-after the frames before it, and a flood of unasked frames paused, not buffered without end."""
+"""Both ends of a kernel's channel. The web process's (`FrameChannel`), on both event loops the
+server may run on (asyncio's own and uvloop, whose transports are not asyncio's classes): frames
+cut from any split of the stream, a frame over the limit refused, the end of the stream raised
+only after the frames before it, and a flood of unasked frames paused, not buffered without end.
+The kernel's (`FrameReader`, blocking): the same frames from any split, bytes past a frame kept
+for the next, a frame over its limit refused, a torn frame at the end of the stream."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 import uvloop
 
-from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel, frame
+from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel, FrameReader, frame
 
 LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 
@@ -146,3 +148,30 @@ def test_a_big_frame_arriving_slowly_is_never_paused(loop: str) -> None:
         await channel.close(1.0)
 
     run(loop, scenario)
+
+
+def test_the_kernels_reader_takes_frames_from_any_split() -> None:
+    ours, theirs = socket.socketpair()
+    reader = FrameReader(ours, limit=100_000)
+    payloads = [b"one", b"", b"x" * 90_000, b"last"]
+    stream = b"".join(frame(p) for p in payloads)
+    theirs.sendall(stream[:2])  # half a header
+    theirs.sendall(stream[2:9])  # the rest of it, the first frame and a byte of the next
+    theirs.sendall(stream[9:])
+    assert [reader.read() for _ in payloads] == payloads
+    theirs.sendall(frame(b"torn")[:6])
+    theirs.close()
+    with pytest.raises(ChannelClosed):
+        reader.read()
+    ours.close()
+
+
+def test_the_kernels_reader_refuses_a_frame_over_its_limit() -> None:
+    ours, theirs = socket.socketpair()
+    reader = FrameReader(ours, limit=10)
+    theirs.sendall(frame(b"0123456789") + frame(b"0123456789!"))
+    assert reader.read() == b"0123456789"
+    with pytest.raises(ChannelViolation, match="11 bytes exceeds 10"):
+        reader.read()
+    ours.close()
+    theirs.close()
