@@ -41,7 +41,7 @@ from typing import Any
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_slider import PYTHON, ROOT, free_port, health, percentile
+from harness import PYTHON, ROOT, free_port, percentile, running_server
 
 LESSON = "the-line"
 PASSWORD = "bench-teacher-password"
@@ -102,43 +102,15 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 # ------------------------------------------------------------------ servers
 
 
-@contextlib.contextmanager
-def descent(log: Path, learners: int) -> Iterator[int]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DESCENT_HOST": "127.0.0.1",
-        "DESCENT_PORT": str(port),
-        "DESCENT_DATA_DIR": str(log.parent / "data"),
+def class_settings(learners: int) -> dict[str, str]:
+    """Room for the whole class and its Runs; the teacher signs in with PASSWORD."""
+    return {
         "DESCENT_MAX_KERNELS": str(learners + 20),
         "DESCENT_ROOM_MAX_KERNELS": str(learners + 10),
         "DESCENT_RUN_RATE_PER_MIN": "6000",
         "DESCENT_RUN_BURST": "100",
         "DESCENT_TEACHER_PASSWORD": PASSWORD,
     }
-    env.setdefault("DESCENT_LOG_LEVEL", "warning")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(PYTHON if PYTHON.exists() else sys.executable), "-m", "app"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 90
-        while health(port) is None:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @contextlib.contextmanager
@@ -274,7 +246,10 @@ async def connect(url: str, cookie: str, origin: str) -> Any:
 async def run(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="descent-class-bench-"))
     n, seconds, think = args.learners, args.seconds, args.think_ms / 1000
-    with descent(tmp / "server.log", n) as port, echo_server() as echo_port:
+    with (
+        running_server(tmp / "server.log", class_settings(n)) as (port, _, _),
+        echo_server() as echo_port,
+    ):
         base = f"http://127.0.0.1:{port}"
         teacher = Browser(base)
         teacher.get("/teacher/login")

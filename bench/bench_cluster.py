@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_slider import percentile  # noqa: E402
 from cluster.pages import Browser, Learner, program  # noqa: E402
 from cluster.rig import PASSWORD, Rig, build, fresh_database, missing_parts, postgres  # noqa: E402
+from harness import percentile  # noqa: E402
 from websockets.asyncio.client import ClientConnection  # noqa: E402
 
 INTERVAL_MS = 200

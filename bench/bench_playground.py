@@ -33,13 +33,10 @@ import itertools
 import json
 import math
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +47,13 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import learner_cookie, percentile, running_server  # noqa: E402
 
 from app.content.loader import load_lesson  # noqa: E402
 from app.engine.grid import evaluate_grid  # noqa: E402
 
-PYTHON = ROOT / ".venv" / "bin" / "python"
 LESSONS = ROOT / "lessons"
 A9, A11, A13 = (
     LESSONS / "the-loss-landscape" / "lesson.md",
@@ -65,70 +64,11 @@ LANDSCAPE, DESCENT = "landscape", "descent"  # the plot ids in those lessons
 GRID = 200
 GOAL_P50, GOAL_P99, GOAL_STREAM, GOAL_UPS = 2.0, 3.0, 0.5, 30.0
 
-# A13's `loop` cell with the exercise done: train(iterations) calls update() that many times.
-TRAIN_SOLVED = """
-def train(iterations):
-    for _ in range(iterations):
-        update()
-"""
+# A13's `loop` cell has the learner write the step inside train(); the bench writes it.
+TRAIN_STUB = "        # Your turn: take one step here.\n"
+TRAIN_STEP = "        update()\n"
 
 # --------------------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def health(port: int) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-            return dict(json.loads(resp.read()))
-    except OSError:
-        return None
-
-
-def learner_cookie(port: int, slug: str) -> str:
-    """The learner cookie a page load hands out, as a `Cookie` header value."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/lessons/{slug}", timeout=10) as resp:
-        return str(resp.headers.get("set-cookie", "")).split(";", 1)[0]
-
-
-@contextlib.contextmanager
-def running_server(tmp: Path) -> Iterator[tuple[int, dict[str, Any], float]]:
-    """`python -m app` on a free port, as a learner starts it; stopped (only it) on exit."""
-    port = free_port()
-    log = tmp / "server.log"
-    env = {**os.environ, "DESCENT_HOST": "127.0.0.1", "DESCENT_PORT": str(port)}
-    env["DESCENT_DATA_DIR"] = str(tmp / "data")
-    env.setdefault("DESCENT_LOG_LEVEL", "warning")
-    python = PYTHON if PYTHON.exists() else Path(sys.executable)
-    start = time.perf_counter()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(python), "-m", "app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while (state := health(port)) is None:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start; its log:\n{log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        yield port, state, time.perf_counter() - start
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def percentile(samples: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 # --------------------------------------------------------------------------- one page
@@ -174,8 +114,8 @@ class Page:
         await self.ws.send(json.dumps(msg))
         return time.perf_counter()
 
-    async def open(self) -> None:
-        await self.send({"type": "open", "cells": {}})
+    async def open(self, cells: dict[str, str] | None = None) -> None:
+        await self.send({"type": "open", "cells": cells or {}})
         await self.until(lambda m: m["type"] == "status" and m["state"] == "idle", timeout=60)
 
     async def echo(self) -> float:
@@ -451,13 +391,12 @@ async def training_phase(
 ) -> TrainRun:
     lesson = load_lesson(A13)
     url = f"ws://127.0.0.1:{port}/ws/lessons/{lesson.slug}"
-    code = lesson_code(A13, "loop").replace(
-        "def train(iterations):\n    # Call update() once per iteration.\n    pass\n", TRAIN_SOLVED
-    )
-    assert "pass" not in code.split("def train", 1)[1], "A13's train stub changed; update the bench"
+    code = lesson_code(A13, "loop")
+    assert TRAIN_STUB in code, "A13's train stub changed; update the bench"
+    code = code.replace(TRAIN_STUB, TRAIN_STEP)
     async with websockets.connect(url, max_size=None, additional_headers={"Cookie": cookie}) as ws:
         page = Page(ws)
-        await page.open()
+        await page.open({"loop": code})  # the exercise left undone would stop the first draw
         page.seq += 1
         seq = page.seq
         await page.send({"type": "run", "cell": "loop", "code": code, "seq": seq})
@@ -711,7 +650,7 @@ def main() -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="descent-bench-") as tmp,
-        running_server(Path(tmp)) as (port, state, startup_s),
+        running_server(Path(tmp) / "server.log", start_s=60) as (port, state, startup_s),
     ):
         if state.get("sandbox") == "refused":
             print("the server refuses learner code on this host (see DESCENT_SANDBOX)")

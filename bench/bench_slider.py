@@ -17,79 +17,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import math
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import websockets
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import learner_cookie, percentile, running_server
+
 GOAL_P50, GOAL_P99 = 2.0, 3.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def health(port: int) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
-            return dict(json.loads(resp.read()))
-    except OSError:
-        return None
-
-
-def learner_cookie(port: int) -> str:
-    """The learner cookie a page load hands out, as a `Cookie` header value."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/lessons/the-line", timeout=10) as resp:
-        return str(resp.headers.get("set-cookie", "")).split(";", 1)[0]
-
-
-@contextlib.contextmanager
-def running_server(log: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """`python -m app` on a free port, as a learner starts it; stopped on exit."""
-    port = free_port()
-    env = {**os.environ, "DESCENT_HOST": "127.0.0.1", "DESCENT_PORT": str(port)}
-    env["DESCENT_DATA_DIR"] = str(log.parent / "data")
-    env.setdefault("DESCENT_LOG_LEVEL", "warning")
-    python = PYTHON if PYTHON.exists() else Path(sys.executable)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(python), "-m", "app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while (state := health(port)) is None:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start; its log:\n{log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        yield port, state
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def percentile(samples: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 class Page:
@@ -224,7 +166,7 @@ def main() -> int:
     n = args.n or (100 if args.quick else 500)
     warmup = 20 if args.quick else 100
     with tempfile.TemporaryDirectory(prefix="descent-bench-") as tmp:
-        with running_server(Path(tmp) / "server.log") as (port, state):
+        with running_server(Path(tmp) / "server.log", start_s=60) as (port, state, _):
             if state.get("sandbox") == "refused":
                 print("the server refuses learner code on this host (see DESCENT_SANDBOX)")
                 return 1
