@@ -74,7 +74,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -89,8 +88,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import PYTHON, ROOT, free_port, percentile
+
 MARIMO_VENV = ROOT / "bench" / ".marimo-venv"
 CHROMIUM = Path(os.environ.get("DESCENT_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -742,12 +742,6 @@ def write_apps(folder: Path, play_s: float) -> None:
 # --------------------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def get(url: str, timeout: float = 2) -> bytes | None:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -859,12 +853,6 @@ def marimo_server(python: Path, apps: Path, tmp: Path) -> Iterator[str]:
 
 
 # --------------------------------------------------------------------------- one side
-
-
-def percentile(samples: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 @dataclass

@@ -69,21 +69,6 @@ class FrameReader:
             buf += chunk
 
 
-async def read_frame(reader: asyncio.StreamReader, limit: int = MAX_REPLY_BYTES) -> bytes:
-    """Async receive of one frame in the web process, refusing oversized frames."""
-    try:
-        header = await reader.readexactly(HEADER.size)
-    except (asyncio.IncompleteReadError, ConnectionError):
-        raise ChannelClosed from None
-    (size,) = HEADER.unpack(header)
-    if size > limit:
-        raise ChannelViolation(f"frame of {size} bytes exceeds the limit of {limit}")
-    try:
-        return await reader.readexactly(size)
-    except (asyncio.IncompleteReadError, ConnectionError):
-        raise ChannelClosed from None
-
-
 class FrameChannel(asyncio.Protocol):
     """The web process's end of a kernel's channel. Frames are cut from the stream in the
     callback that receives the bytes and handed straight to the one waiting reader (no task, no
@@ -172,6 +157,25 @@ class FrameChannel(asyncio.Protocol):
         if self._error is not None:
             raise self._error
         return None
+
+    async def wait(self, deadline: float | None = None) -> None:
+        """Until a frame or the channel's end comes, `wake` is called, or the loop's clock
+        reaches `deadline`; the caller then looks with `take`."""
+        loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        timer = loop.call_at(deadline, self.wake) if deadline is not None else None
+        try:
+            await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self.waiter = None
+
+    async def read(self) -> bytes:
+        """The next whole frame, however long it takes to come."""
+        while (payload := self.take()) is None:
+            await self.wait()
+        return payload
 
     def write(self, payload: bytes) -> None:
         assert self.transport is not None

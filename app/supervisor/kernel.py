@@ -98,18 +98,12 @@ class Kernel:
             while (payload := channel.take()) is None:
                 if self.exited.done():
                     break
-                loop = asyncio.get_running_loop()
+                now = asyncio.get_running_loop().time()
                 if deadline is None:
-                    deadline = loop.time() + timeout
-                elif loop.time() >= deadline:
+                    deadline = now + timeout
+                elif now >= deadline:
                     raise TimeoutError
-                waiter = channel.waiter = loop.create_future()
-                timer = loop.call_at(deadline, channel.wake)
-                try:
-                    await waiter
-                finally:
-                    timer.cancel()
-                    channel.waiter = None
+                await channel.wait(deadline)
             else:
                 reply: KernelReply = reply_decoder.decode(payload)
                 return reply

@@ -14,7 +14,7 @@ import socket
 import msgspec
 
 from app.config import Settings
-from app.kernel.channel import ChannelClosed, ChannelViolation, frame, header, read_frame
+from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel, frame, header
 from app.protocol import (
     Allowance,
     ZExited,
@@ -91,10 +91,11 @@ class Zygote:
         self, sock: socket.socket, proc: asyncio.subprocess.Process, started: asyncio.Future[int]
     ) -> None:
         drain = asyncio.create_task(self._drain(proc))
-        reader, writer = await asyncio.open_unix_connection(sock=sock)
+        channel = FrameChannel()
+        await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=sock)
         try:
             while True:
-                event = zygote_event_decoder.decode(await read_frame(reader))
+                event = zygote_event_decoder.decode(await channel.read())
                 if isinstance(event, ZReady):
                     self.host_pid = find_host_pid([proc.pid], event.pid)
                     if not started.done():
@@ -132,7 +133,8 @@ class Zygote:
             self.pending.clear()
         finally:
             drain.cancel()
-            writer.close()
+            if channel.transport is not None:
+                channel.transport.close()
 
     async def spawn(self, timeout: float = 30.0, allow: Allowance | None = None) -> Kernel:
         """A new kernel, with the lesson's allowance `allow` when one is given."""

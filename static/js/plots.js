@@ -128,7 +128,7 @@ function standIn(scene, traces) {
 export function showFigure(div, figure, { fromPatch = false } = {}) {
   if (!fromPatch) noteStart(div, figure);
   if (div._descentSettle) {  // a new figure: nothing moved in place is left to hand back to plotly
-    clearTimeout(div._descentSettle.timer);
+    clearTimeout(div._descentSettle._descentRest);
     div._descentSettle.traces.clear();
   }
   const fig = decodeArrays(figure);
@@ -742,16 +742,25 @@ function planeCorners(full) {
 // The whole scene as plotly draws it (the plane's whole grid, the hover-picking buffer, the
 // data scale), once the slider has rested SETTLE_MS.
 function fullAtRest(div, scene, id) {
-  clearTimeout(scene._descentRest);
-  const rest = () => {
-    if (queued.has(div)) {
-      scene._descentRest = setTimeout(rest, SETTLE_MS);
-      return;
-    }
+  whenRested(div, scene, () => {
     if (div._fullLayout?.[id]?._scene !== scene || scene.glplot.contextLost) return;
     scene.plot(div._fullData.filter((d) => d.scene === id), div._fullLayout, div.layout);
+  });
+}
+
+// `then` once no patch of `div` has waited for SETTLE_MS (the slider has rested); a later call
+// for the same `owner` replaces an earlier one still waiting.
+function whenRested(div, owner, then) {
+  clearTimeout(owner._descentRest);
+  const check = () => {
+    if (queued.has(div)) {  // moving again: wait for rest
+      owner._descentRest = setTimeout(check, SETTLE_MS);
+      return;
+    }
+    owner._descentRest = 0;
+    then();
   };
-  scene._descentRest = setTimeout(rest, SETTLE_MS);
+  owner._descentRest = setTimeout(check, SETTLE_MS);
 }
 
 function moveTraces(div, per, traces) {
@@ -836,22 +845,15 @@ function slide(div, t, attrs) {
 }
 
 function settleLater(div, traces) {
-  const s = (div._descentSettle ||= { traces: new Set(), timer: null });
+  const s = (div._descentSettle ||= { traces: new Set() });
   for (const t of traces) s.traces.add(t);
-  clearTimeout(s.timer);
-  const settle = () => {
-    if (queued.has(div)) {  // moving again: wait for rest
-      s.timer = setTimeout(settle, SETTLE_MS);
-      return;
-    }
-    s.timer = null;
+  whenRested(div, s, () => {
     const moved = [...s.traces].filter((t) => t < (div.data?.length ?? 0));
     s.traces.clear();
     if (!moved.length) return;
     const data = moved.map((t) => ({ x: div.data[t].x, y: div.data[t].y }));
     Promise.resolve(window.Plotly.animate(div, { data, traces: moved }, NOW)).catch(() => {});
-  };
-  s.timer = setTimeout(settle, SETTLE_MS);
+  });
 }
 
 function outOfRange(ax, values) {

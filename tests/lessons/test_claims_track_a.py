@@ -211,6 +211,9 @@ def test_a7_predictions() -> None:
     says("predictions", f"**extrapolates** to ${ns['model'](-3):.1f}$")
     assert ns["model"](-3) < 0  # the prediction exercise's answer: negative
     says("predictions", f"`input_for(4.0)` is about {(4.0 - ns['b']) / ns['w']:.2f}")
+    # The take-aways: w and b summarise the eight measured (x, y) pairs it replays.
+    assert len(ns["inputs"]) == len(DATA) and DATA.size == 16 and "w" in ns and "b" in ns
+    says("predictions", "here two parameters stand in for sixteen")
 
 
 def test_a8_the_loss() -> None:
@@ -330,6 +333,7 @@ def test_a12_the_edge_and_the_zigzag() -> None:
         says("a-step-downhill", "$" + text.format(1 - rate * lam) + "$")
     says("a-step-downhill", f"multiplies its distance by $1 - {small:.2f}\\,\\alpha$")
     says("a-step-downhill", f"about ${1 - 0.0095 * small:.3f}$ even at $0.0095$")
+    says("a-step-downhill", f"here that edge is $\\approx {2 / lam:.4f}$")  # the take-aways
     # the first step from (0, 0) at 0.01 (a hint of the prediction), and its answer
     g = ns["gradient"](0.0, 0.0)
     # (a hint in YAML double quotes: its backslashes are doubled in the file)

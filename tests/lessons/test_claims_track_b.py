@@ -27,6 +27,9 @@ def test_b1_the_script_recovers_the_line(b1: dict[str, Any]) -> None:
     says(B1, "the eval loss is a few millionths")
     assert b1["parameters"]["w"][1] > 2  # "reaches 2 within the first epoch, and even overshoots"
     says(B1, "$w$ reaches $2$ within the first epoch, and even overshoots a little")
+    # The take-aways, from the same run.
+    assert (b1["epochs"], len(b1["train_set"])) == (10, 10_000)
+    says(B1, "ten passes over 10,000 examples recover $w = 2$ and $b \\approx 1$")
 
 
 def test_b1_the_edge_of_the_rate_slider(b1: dict[str, Any]) -> None:

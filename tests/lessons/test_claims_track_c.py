@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -75,6 +76,9 @@ def test_c4_differences_and_the_slip() -> None:
         for k in range(1, 13)
     }
     assert max(digits, key=digits.__getitem__) == 5 and round(digits[5]) == 10
+    # The take-aways: the lesson's checker uses that best step.
+    assert inspect.signature(ns["numerical_gradient"]).parameters["h"].default == 10.0**-5
+    says(C4, "with $h \\approx 10^{-5}$, measures the gradient using only the loss")
     g = np.array(ns["gradient"](ns["point"]))
     s = np.array(ns["slipped_gradient"](ns["point"]))
     angle = math.degrees(math.acos(g @ s / (np.linalg.norm(g) * np.linalg.norm(s))))

@@ -31,14 +31,6 @@ async def opened(limit: int = 1 << 20) -> tuple[FrameChannel, socket.socket]:
     return channel, theirs
 
 
-async def next_frame(channel: FrameChannel) -> bytes:
-    while (payload := channel.take()) is None:
-        channel.waiter = asyncio.get_running_loop().create_future()
-        await channel.waiter
-        channel.waiter = None
-    return payload
-
-
 @pytest.mark.parametrize("loop", LOOPS)
 def test_frames_are_cut_from_any_split_of_the_stream(loop: str) -> None:
     async def scenario() -> None:
@@ -49,10 +41,10 @@ def test_frames_are_cut_from_any_split_of_the_stream(loop: str) -> None:
             for i in range(0, len(stream), cut * 997):
                 theirs.sendall(stream[i : i + cut * 997])
                 await asyncio.sleep(0)
-            assert [await next_frame(channel) for _ in payloads] == payloads
+            assert [await channel.read() for _ in payloads] == payloads
         theirs.close()
         with pytest.raises(ChannelClosed):
-            await next_frame(channel)
+            await channel.read()
         await channel.close(1.0)
 
     run(loop, scenario)
@@ -64,9 +56,9 @@ def test_the_end_of_the_stream_comes_after_the_frames_before_it(loop: str) -> No
         channel, theirs = await opened()
         theirs.sendall(frame(b"last words") + frame(b"more")[:5])  # then a torn frame
         theirs.close()
-        assert await next_frame(channel) == b"last words"
+        assert await channel.read() == b"last words"
         with pytest.raises(ChannelClosed):
-            await next_frame(channel)
+            await channel.read()
         await channel.close(1.0)
 
     run(loop, scenario)
@@ -77,9 +69,9 @@ def test_a_frame_over_the_limit_is_a_violation(loop: str) -> None:
     async def scenario() -> None:
         channel, theirs = await opened(limit=1000)
         theirs.sendall(frame(b"fine") + (1001).to_bytes(4, "big") + b"x" * 10)
-        assert await next_frame(channel) == b"fine"
+        assert await channel.read() == b"fine"
         with pytest.raises(ChannelViolation, match="1001 bytes exceeds the limit of 1000"):
-            await next_frame(channel)
+            await channel.read()
         theirs.sendall(frame(b"ignored"))  # nothing after a violation is taken
         await asyncio.sleep(0.05)
         with pytest.raises(ChannelViolation):
@@ -118,7 +110,7 @@ def test_unasked_frames_pause_reading_until_taken(loop: str) -> None:
             await asyncio.sleep(0)
         theirs.settimeout(5)
         theirs.sendall(frame(b"after"))
-        while (payload := await next_frame(channel)) != b"after":
+        while (payload := await channel.read()) != b"after":
             assert payload[:1] == b"z"
         theirs.close()
         await channel.close(1.0)
@@ -142,7 +134,7 @@ def test_a_big_frame_arriving_slowly_is_never_paused(loop: str) -> None:
             writer.close()
 
         sending = asyncio.ensure_future(send())
-        assert await next_frame(channel) == big
+        assert await channel.read() == big
         await sending
         theirs.close()
         await channel.close(1.0)
