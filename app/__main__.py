@@ -18,6 +18,7 @@ from app.classroom.logs import log_config
 from app.config import load_settings
 from app.server import create_app
 from app.web.drain import Drain
+from app.web.wire import LessonWebSocketProtocol
 
 #: uvicorn's own exit code when the app does not start (the database is unreachable).
 STARTUP_FAILURE = 3
@@ -70,6 +71,7 @@ def serve() -> None:
         log_level=settings.log_level,
         # Larger than the app's own limit, so the app refuses big messages itself (1009, logged).
         ws_max_size=settings.max_message_kb * 1024 * 4,
+        ws=LessonWebSocketProtocol,  # small messages go uncompressed (app/web/wire.py)
         timeout_graceful_shutdown=5,
         log_config=log_config(settings),
     )
