@@ -161,6 +161,7 @@ class Kernel:
             self._progress = []
             try:
                 self.channel.write(request_encoder.encode(req))
+                self.channel.read_ready(self.sock)  # the reply may be here already
                 try:
                     return await self._reply(req, time.monotonic() + timeout, on_progress)
                 except TimeoutError:

@@ -167,3 +167,50 @@ def test_the_kernels_reader_refuses_a_frame_over_its_limit() -> None:
         reader.read()
     ours.close()
     theirs.close()
+
+
+async def opened_here() -> tuple[FrameChannel, socket.socket, socket.socket]:
+    """A channel, its own socket (for `read_ready`) and the other end."""
+    ours, theirs = socket.socketpair()
+    channel = FrameChannel()
+    await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=ours)
+    return channel, ours, theirs
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_read_ready_takes_a_waiting_reply_without_a_turn_of_the_loop(loop: str) -> None:
+    async def scenario() -> None:
+        channel, ours, theirs = await opened_here()
+        channel.read_ready(ours)  # nothing there yet
+        assert channel.take() is None
+        theirs.sendall(frame(b"answer"))
+        channel.read_ready(ours)  # no await: the loop never ran
+        assert channel.take() == b"answer"
+        # Bytes the loop read and bytes read here join up in order.
+        whole = frame(b"first") + frame(b"second")
+        theirs.sendall(whole[:7])
+        await asyncio.sleep(0.02)  # the loop reads the start of the first frame
+        theirs.sendall(whole[7:])
+        channel.read_ready(ours)
+        assert [channel.take(), channel.take(), channel.take()] == [b"first", b"second", None]
+        await channel.close(1.0)
+        theirs.close()
+
+    run(loop, scenario)
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_read_ready_leaves_the_end_of_the_stream_to_the_transport(loop: str) -> None:
+    async def scenario() -> None:
+        channel, ours, theirs = await opened_here()
+        theirs.sendall(frame(b"last"))
+        theirs.close()
+        channel.read_ready(ours)
+        channel.read_ready(ours)  # the end: nothing taken, nothing raised here
+        assert channel.take() == b"last"
+        with pytest.raises(ChannelClosed):
+            await channel.read()  # the transport saw the end on its own turn
+        channel.read_ready(ours)  # after the end: nothing to do
+        await channel.close(1.0)
+
+    run(loop, scenario)
