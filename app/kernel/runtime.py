@@ -259,13 +259,16 @@ class Runtime:
         finally:
             progress_reporter.reset(token)
             sys.stdout, sys.stderr = old
-        arrays = {k: to_array(v) for k, v in result.items() if isinstance(v, np.ndarray)}
-        scalars = {k: float(v) for k, v in result.items() if isinstance(v, int | float)}
-        texts = {
-            k: [str(t)[:80] for t in v[:64]]
-            for k, v in result.items()
-            if isinstance(v, list) and all(isinstance(t, str) for t in v)
-        }
+        arrays: dict[str, Array] = {}
+        scalars: dict[str, float] = {}
+        texts: dict[str, list[str]] = {}
+        for k, v in result.items():
+            if isinstance(v, np.ndarray):
+                arrays[k] = to_array(v)
+            elif isinstance(v, (int, float)):
+                scalars[k] = float(v)
+            elif isinstance(v, list) and all(isinstance(t, str) for t in v):
+                texts[k] = [str(t)[:80] for t in v[:64]]
         return KEvaluated(rid, arrays, scalars, "", texts)
 
     def check(self, req: KCheck) -> KernelReply:

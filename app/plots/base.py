@@ -309,9 +309,8 @@ def as_float_array(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Refuse NaN and infinity with a message that says where they came from."""
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        what = "NaN" if np.isnan(arr[bad]).any() else "infinity"
+    if not np.isfinite(arr).all():
+        what = "NaN" if np.isnan(arr).any() else "infinity"
         raise PlotError(f"`{name}` returned {what}; check for a division by zero or a huge number.")
 
 
@@ -342,9 +341,9 @@ def encode(arr: np.ndarray) -> Any:
     if values.size <= LIST_MAX:
         return significant(values).tolist()
     if values.size <= LIST_OVERFLOW_MAX:
-        if not np.max(np.abs(values)) < FLOAT32_MAX:  # NaN compares False too
+        if not np.abs(values).max() < FLOAT32_MAX:  # NaN compares False too
             return significant(values).tolist()
-        f4 = np.ascontiguousarray(values, dtype="<f4")
+        f4 = values.astype("<f4")
     else:
         with np.errstate(over="ignore"):  # beyond float32: infinity, a gap on the page
             f4 = np.ascontiguousarray(values, dtype="<f4")

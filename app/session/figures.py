@@ -53,6 +53,11 @@ class Figures:
         self.options: dict[PlotId, Options] = {
             pid: plot_kind(p.kind).parse_options(p.options) for pid, p in lesson.plots.items()
         }
+        #: Each plot's sliders, and the plots that draw coarsely while a slider moves.
+        self.fed_by = {pid: frozenset(p.sliders) for pid, p in lesson.plots.items()}
+        self.coarse_plots = {
+            pid for pid, p in lesson.plots.items() if plot_kind(p.kind).draws_coarse(p.options)
+        }
         #: Plots whose whole figure the page has from the current kernel.
         self.shown: set[PlotId] = set()
         #: The slider values (and whether coarse) each plot was last asked for.
@@ -75,7 +80,7 @@ class Figures:
         plots = [
             p
             for p in self.link.lesson.plots.values()
-            if moved & set(p.sliders) and self.asked.get(p.id) != self._key(p)
+            if not moved.isdisjoint(self.fed_by[p.id]) and self.asked.get(p.id) != self._key(p)
         ]
         if len(plots) == 1:
             await self.draw(plots[0], seq, whole=plots[0].id not in self.shown)
@@ -86,8 +91,8 @@ class Figures:
     """Whether the moves being drawn were made while a slider was still moving."""
 
     def _key(self, plot: Plot) -> tuple[tuple[float, ...], bool]:
-        coarse = self.coarse and plot_kind(plot.kind).draws_coarse(plot.options)
-        return tuple(self.values[name] for name in plot.sliders), coarse
+        coarse = self.coarse and plot.id in self.coarse_plots
+        return tuple([self.values[name] for name in plot.sliders]), coarse
 
     def _request(self, plot: Plot, whole: bool) -> KEvaluate:
         values = {name: self.values[name] for name in plot.sliders}

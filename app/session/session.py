@@ -251,9 +251,13 @@ class Session:
         return self.sliders.offer(msg)
 
     async def _slid(self, moved: set[str], values: dict[str, float], seq: int) -> None:
-        await self.observer.values_changed(self, dict(values))
-        if self.link.kernel and not self.link.starting.locked():
-            await self.figures.draw_moved(moved, seq, coarse=self.sliders.coarse)
+        # The page first, the observer (the teacher's class landscape, sent a few times a
+        # second) after: its bookkeeping is not on the way of the learner's patch.
+        try:
+            if self.link.kernel and not self.link.starting.locked():
+                await self.figures.draw_moved(moved, seq, coarse=self.sliders.coarse)
+        finally:
+            await self.observer.values_changed(self, dict(values))
 
     async def train(self, msg: Train) -> None:
         await self.trainer.train(msg)
