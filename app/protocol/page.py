@@ -70,11 +70,13 @@ class Ping(msgspec.Struct, tag="ping", forbid_unknown_fields=True):
 
 class DataLoad(msgspec.Struct, tag="data", forbid_unknown_fields=True):
     """The learner's own data for the lesson: the file's bytes as base64 (the kernel sees the
-    real bytes, whatever their encoding), and the file's name for the words."""
+    real bytes, whatever their encoding), and the file's name for the words. `keep` false: only
+    this page uses it (a share link's data), and what the learner keeps stays as it was."""
 
     content: str
     name: str = ""
     seq: int = 0
+    keep: bool = True
 
 
 class DataReset(msgspec.Struct, tag="data_reset", forbid_unknown_fields=True):

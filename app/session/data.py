@@ -32,6 +32,9 @@ class PageData:
         self.link, self.keeper, self.session = link, keeper, session
         self.csv: str | None = None
         self.source: Source = "lesson"
+        #: Whether the data in use is what the keeper holds for the learner (False for data
+        #: loaded for this page only, such as a share link's).
+        self.kept = False
         self.looked_up = False
 
     @property
@@ -86,8 +89,9 @@ class PageData:
         read_normalised(reply.csv, spec.columns, settings.data_max_rows, 8 * self.max_bytes)
         return reply.csv
 
-    async def load(self, content: str, name: str, seq: int) -> bool:
-        """A file from the page; True when the kernel now holds it (redraw every plot)."""
+    async def load(self, content: str, name: str, seq: int, keep: bool = True) -> bool:
+        """A file from the page; True when the kernel now holds it (redraw every plot). Kept
+        as the learner's own unless `keep` is false (a share link's data: this page only)."""
         if self.lesson.data is None:
             await self.link.send(DataState("lesson", False, message=NO_DATA, seq=seq))
             return False
@@ -110,9 +114,9 @@ class PageData:
             log.warning("a kernel sent unusable data: %s", err)
             return await self._refuse(seq, "Your kernel sent back data the server cannot use.")
         words = ""
-        if self.keeper is not None:
+        if self.keeper is not None and keep:
             words = await self.keeper.keep_data(self.session, csv)
-        self.csv, self.source = csv, "yours"
+        self.csv, self.source, self.kept = csv, "yours", keep
         shown = f"“{name[:80]}”: " if name else ""
         note = f" It is not saved: {words}" if words else ""
         await self.state(seq, True, f"{shown}{reply.message}{note}")
@@ -135,17 +139,18 @@ class PageData:
     async def reset(self, seq: int, forget: bool = True) -> bool:
         """Back to the lesson's data (or the room's); True when the cells must run again.
         Without `forget` only this page goes back to the lesson's own data; what the keeper
-        holds is left as it was."""
+        holds is left as it was; so it is when the data in use was never kept (a share
+        link's): the learner's own comes back on their next visit."""
         if self.lesson.data is None:
             return False
         fallback: StoredData | None = None
-        if self.keeper is not None and forget:
+        if self.keeper is not None and forget and self.kept:
             fallback = await self.keeper.drop_data(self.session)
-        self.csv, self.source = None, "lesson"
+        self.csv, self.source, self.kept = None, "lesson", False
         if self.link.kernel is not None:
             await self._ask(self._request(b"", reset=True))
         if fallback is not None and await self._bind(fallback.csv):
-            self.csv, self.source = fallback.csv, fallback.source
+            self.csv, self.source, self.kept = fallback.csv, fallback.source, True
         await self.state(seq, True, RESET_WORDS[self.source])
         return True
 
@@ -158,11 +163,11 @@ class PageData:
             self.looked_up = True
             stored = await self.keeper.stored_data(self.session)
             if stored is not None:
-                self.csv, self.source = stored.csv, stored.source
+                self.csv, self.source, self.kept = stored.csv, stored.source, True
         if self.csv is None or self.link.kernel is None:
             return
         if not await self._bind(self.csv):
-            self.csv, self.source = None, "lesson"
+            self.csv, self.source, self.kept = None, "lesson", False
             await self.state(
                 0, False, "Your saved data could not be loaded again; this is the lesson's data."
             )

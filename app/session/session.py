@@ -224,7 +224,7 @@ class Session:
             return
         await self.trainer.stop_all()
         await self.send(Status("busy", "Loading your data…"))
-        if await self.data.load(msg.content, msg.name, msg.seq) and self.link.kernel:
+        if await self.data.load(msg.content, msg.name, msg.seq, msg.keep) and self.link.kernel:
             await self.figures.draw_all(msg.seq, whole=True)
         if self.link.kernel:
             await self.send(Status("idle"))

@@ -33,6 +33,12 @@ export function setupData({ send, nextSeq }) {
   const paste = document.getElementById("data-paste");
   let source = "lesson";
   let lead = null;  // words in place of the kernel's for the next data loaded (a share link's)
+  // Data this page uses without the server keeping it for the learner (a share link's): its
+  // rows, for a notebook or a link made from this page. `asked` is what this page asked for
+  // last ("load" or "reset"), `sent` the unsaved rows of a load on its way.
+  let unsaved = null;
+  let asked = null;
+  let sent = null;
   const say = (text, ok = true) => {
     out.textContent = text;
     out.dataset.ok = String(ok);
@@ -41,12 +47,15 @@ export function setupData({ send, nextSeq }) {
   const tooBig = (what, size) =>
     `${what} is ${sizeWords(size)}; at most ${sizeWords(maxBytes)} can be loaded. Use fewer rows. Nothing was sent.`;
 
-  function sendBytes(bytes, name, instead = null) {
+  // `keep` false: this page uses the rows, and what the server keeps for the learner stays.
+  function sendBytes(bytes, name, instead = null, keep = true) {
     if (bytes.length > maxBytes) { say(tooBig(name ? `“${name}”` : "This data", bytes.length), false); return false; }
     if (!bytes.length) { say("There is nothing to load: the file or the box is empty.", false); return false; }
     lead = instead;
+    asked = "load";
+    sent = keep ? null : new TextDecoder().decode(bytes);
     say(`Loading ${name ? `“${name}”` : instead ? "the shared data" : "your rows"}…`);
-    send({ type: "data", content: base64(bytes), name: name || "", seq: nextSeq() });
+    send({ type: "data", content: base64(bytes), name: name || "", seq: nextSeq(), keep });
     return true;
   }
 
@@ -62,15 +71,18 @@ export function setupData({ send, nextSeq }) {
   });
   reset.addEventListener("click", () => {
     say("Going back to the lesson's data…");
+    asked = "reset";
     send({ type: "data_reset", seq: nextSeq() });
   });
 
   return {
     sendBytes,
     source: () => source,
+    unsaved: () => unsaved,
     // The server's word on the data in use: always shown as text, in a polite live region.
     state(msg) {
       if (!msg.ok) {
+        asked = sent = null;  // refused: the data in use stays
         lead = null;
         say(`Not loaded: ${msg.message}`, false);
         box.open = true;
@@ -78,6 +90,10 @@ export function setupData({ send, nextSeq }) {
       }
       const hadFocus = document.activeElement === reset;
       source = msg.source;
+      // The answer to a load, a reset, or a new kernel given the data again: what is in use.
+      if (source !== "yours" || asked === "reset") unsaved = null;
+      else if (asked === "load") unsaved = sent;
+      asked = sent = null;
       reset.hidden = source !== "yours";
       box.dataset.source = source;
       let words = msg.message || WHOSE[source] || "";

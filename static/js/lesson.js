@@ -91,7 +91,13 @@ showRoom(saved);
 resumeLink();
 const dataPanel = setupData({ send: (msg) => socket.send(msg), nextSeq: () => ++seq });
 const replay = new ShareReplay(shared, (msg) => socket.send(msg), dataPanel);
-setupShare({ slug: data.slug, snapshot: () => ({ cells: cells.all(), values: sliderValues(), train: trained() }) });
+setupShare({ slug: data.slug, snapshot: () => ({ cells: cells.all(), values: sliderValues(), train: trained(), ...dataInUse() }) });
+// Whose data the page uses, for a link made from it: the server's copy of the learner's own,
+// rows it did not keep (a share link's), or none (the lesson's or the class's).
+function dataInUse() {
+  if (!dataPanel) return {};
+  return { data_source: dataPanel.source(), data: dataPanel.unsaved() };
+}
 function sliderValues() {
   const values = {};
   for (const input of document.querySelectorAll("input[data-slider]")) values[input.dataset.slider] = Number(input.value);
@@ -256,11 +262,17 @@ for (const box of document.querySelectorAll("[data-train]")) {
     });
   }
 }
+// The data the page uses, for the notebook: rows it did not keep (a share link's), else what
+// the server keeps for the learner, unless the page shows the lesson's own.
+async function notebookData() {
+  if (!dataPanel || dataPanel.source() === "lesson") return null;
+  return dataPanel.unsaved() ?? await storedData(data.slug);
+}
 $("#export").addEventListener("click", async () => {
   const res = await fetch(`/lessons/${data.slug}/notebook`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ cells: cells.all(), data: dataPanel ? await storedData(data.slug) : null }),
+    body: JSON.stringify({ cells: cells.all(), data: await notebookData() }),
   });
   if (!res.ok) { pageMessage("The notebook could not be made. Try again."); return; }
   const url = URL.createObjectURL(await res.blob());

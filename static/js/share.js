@@ -49,7 +49,9 @@ export class ShareReplay {
     if (this.shared.data && this.dataPanel) {
       this.step = "data";
       const bytes = new TextEncoder().encode(this.shared.data);
-      if (!this.dataPanel.sendBytes(bytes, "", "The data of the shared link is in use.")) this.train();
+      // For this page only: the visitor's own saved data, if any, stays theirs.
+      const words = "The data of the shared link is in use on this page; it is saved as yours only if you change it.";
+      if (!this.dataPanel.sendBytes(bytes, "", words, false)) this.train();
     } else if (this.dataPanel && this.dataPanel.source() === "yours") {
       // The link was made without data of the sharer's own: this page drops the visitor's own
       // for the lesson's (a class's data stays, as the sharer's class saw it), and keeps it for

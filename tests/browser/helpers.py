@@ -136,6 +136,19 @@ def read_plot(page: Any, plot: str) -> list[dict[str, Any]]:
     return list(page.evaluate(READ_PLOT, f"#plot-{plot}"))
 
 
+def same_plot(a: Any, b: Any) -> bool:
+    """Two plots' traces (`read_plot`) alike to the 7 significant digits the server sends: a
+    short array comes as a rounded list and a longer one as float32, so the same curve sent
+    whole or in pieces (a trained path) may differ in its last bits."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_plot(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_plot(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
+        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+    return bool(a == b)
+
+
 def readouts(page: Any, plot: str) -> dict[str, float]:
     return dict(page.evaluate(READOUTS, plot))
 

@@ -6,6 +6,7 @@ reaches a learner who joins it. axe-core checks every page a test ends on (conft
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from helpers import (
     readouts,
     replace_code,
     run_cell,
+    same_plot,
     wait_for,
     wait_for_readouts,
 )
@@ -169,7 +171,7 @@ def test_own_csv_file_replaces_the_points_trains_shares_and_goes_back(
     wait_for_readouts(friend, "descent", "(r, want) => r.iteration === want", trained["iteration"])
     wait_for(friend, "() => document.body.dataset.kernel === 'idle'")
     assert readouts(friend, "descent") == trained
-    assert read_plot(friend, "descent") == read_plot(page, "descent")
+    assert same_plot(read_plot(friend, "descent"), read_plot(page, "descent"))
 
     # Back to the lesson's data: its 8 points again, and the focus stays in the box.
     page.get_by_role("button", name="Back to the lesson's data").click()
@@ -246,13 +248,13 @@ def test_a_share_link_gives_a_friend_their_own_copy_until_it_is_stopped(
     assert editor_text(friend, "data") == mine
     assert friend.input_value("input[data-slider='w']") == "1.05"
     wait_for(friend, "() => document.body.dataset.kernel === 'idle'")
-    assert read_plot(friend, "fit") == shown
+    assert same_plot(read_plot(friend, "fit"), shown)
 
     # The friend's edit is their own: it changes their plot, not the sharer's work.
     theirs = mine.replace("+ b + 1", "+ b + 2")
     replace_code(friend, "data", theirs, typing=False)
     assert run_cell(friend, "data")[0]
-    assert read_plot(friend, "fit") != shown
+    assert not same_plot(read_plot(friend, "fit"), shown)
     sharer.reload()
     sharer.wait_for_function(LESSON_SETTLED, timeout=LOAD_MS)
     assert editor_text(sharer, "data") == mine
@@ -295,6 +297,57 @@ def test_a_link_made_with_the_lessons_data_shows_it_and_keeps_the_friends_own(
     wait_for_data_state(friend, "lesson")
     wait_for_points(friend, "fit", LESSON_POINTS)
     # The friend's own data was not thrown away: their next visit has it again.
+    open_lesson(friend, lesson_server, "fitting-data")
+    wait_for_data_state(friend, "yours")
+    wait_for_points(friend, "fit", MINE)
+
+
+def test_a_link_with_the_sharers_data_shows_it_and_keeps_the_friends_own(
+    page: Any, friend: Any, lesson_server: Any
+) -> None:
+    # The friend has loaded data of their own in this lesson.
+    open_clean_lesson(friend, lesson_server, "fitting-data")
+    friend.click("#own-data summary")
+    friend.fill("#data-paste", "x,y\n0,1\n1,1.5\n2,2.2\n3,2.4\n4,3.1\n")
+    friend.click("#data-load")
+    wait_for_data_state(friend, "yours")
+    wait_for_points(friend, "fit", MINE)
+
+    # The sharer shares the lesson with data of theirs.
+    theirs = [(1.0, 5.0), (2.0, 4.0), (3.0, 2.5)]
+    open_clean_lesson(page, lesson_server, "fitting-data")
+    page.click("#own-data summary")
+    page.fill("#data-paste", "x,y\n" + "".join(f"{x:g},{y:g}\n" for x, y in theirs))
+    page.click("#data-load")
+    wait_for_data_state(page, "yours")
+    page.click("#share summary")
+    page.get_by_role("button", name="Make a share link").click()
+    wait_for(page, "() => document.getElementById('share-link').value !== ''")
+    url = page.input_value("#share-link")
+
+    # The link shows the sharer's points, for this page only.
+    friend.goto(url)
+    friend.wait_for_function(LESSON_SETTLED, timeout=LOAD_MS)
+    words = wait_for_data_state(friend, "yours")
+    assert "shared link" in words and "only if you change it" in words, words
+    wait_for_points(friend, "fit", theirs)
+    wait_for(friend, "() => document.body.dataset.kernel === 'idle'")
+
+    # A link the friend makes from this page carries what it shows: the sharer's points.
+    friend.click("#share summary")
+    friend.get_by_role("button", name="Make a share link").click()
+    wait_for(friend, "() => document.getElementById('share-link').value !== ''")
+    token = friend.input_value("#share-link").rsplit("/", 1)[1]
+    shot = friend.evaluate("t => fetch(`/api/shared/${t}`).then((r) => r.json())", token)
+    assert shot["data"] == "x,y\n1.0,5.0\n2.0,4.0\n3.0,2.5\n", shot
+    # So does a notebook downloaded from it.
+    with friend.expect_download(timeout=WAIT_MS) as info:
+        friend.click("#export")
+    notebook = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    assert "(1.0, 5.0), (2.0, 4.0), (3.0, 2.5)" in code, code
+
+    # The friend's own data was not replaced: their next visit has it again.
     open_lesson(friend, lesson_server, "fitting-data")
     wait_for_data_state(friend, "yours")
     wait_for_points(friend, "fit", MINE)

@@ -41,6 +41,33 @@ async def test_share_round_trip_and_revocation(app: FastAPI, browsers: list[Brow
     assert (await visitor.client.get(f"/api/shared/{token}")).status_code == 404
 
 
+async def test_a_link_carries_the_data_the_sharers_page_uses(
+    app: FastAPI, browsers: list[Browser]
+) -> None:
+    sharer = await new_browser(app, browsers, f"/lessons/{LESSON}")
+    visitor = await new_browser(app, browsers, f"/lessons/{LESSON}")
+
+    async def shared(body: dict[str, object]) -> object:
+        made = await sharer.api("POST", f"/api/share/{LESSON}", {"cells": {}, **body})
+        assert made.status_code == 201, made.text
+        return (await visitor.client.get(f"/api/shared/{made.json()['id']}")).json()["data"]
+
+    # Rows the page uses without the server keeping them (a link's) go with the new link.
+    rows = "x,y\n1,2\n2,4\n"
+    assert await shared({"data_source": "yours", "data": rows}) == "x,y\n1.0,2.0\n2.0,4.0\n"
+    # The page shows the lesson's (or the class's) data: none goes with the link.
+    assert await shared({"data_source": "lesson", "data": rows}) is None
+    assert await shared({"data_source": "room"}) is None
+    # The learner keeps no data of their own: a link of theirs has none.
+    assert await shared({}) is None
+    # Rows that are not data are refused with words, and no link is made.
+    bad = await sharer.api(
+        "POST", f"/api/share/{LESSON}", {"data_source": "yours", "data": "x,y\n1,two\n"}
+    )
+    assert bad.status_code == 400 and "Row 2" in bad.json()["detail"], bad.text
+    assert len((await sharer.client.get(f"/api/share/{LESSON}")).json()["links"]) == 4
+
+
 async def test_a_rooms_data_reaches_its_learner_and_a_bad_file_stores_nothing(
     app: FastAPI, browsers: list[Browser]
 ) -> None:

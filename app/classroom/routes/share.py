@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
@@ -27,6 +29,11 @@ class ShareRequest(BaseModel):
     cells: dict[str, str] = Field(default_factory=dict, max_length=64)
     values: dict[str, float] = Field(default_factory=dict, max_length=64)
     train: dict[str, int] = Field(default_factory=dict, max_length=16)
+    #: Whose data the page uses: the learner's own (kept by the server, or `data` when the page
+    #: uses data it did not keep, such as a share link's), or the lesson's or class's (none
+    #: goes with the link).
+    data_source: Literal["yours", "lesson", "room"] = "yours"
+    data: str | None = Field(None, max_length=1 << 22)  # checked like any learner's data
 
 
 def _link(request: Request, token: str) -> str:
@@ -40,13 +47,19 @@ def make_share(request: Request, slug: str, body: ShareRequest) -> JSONResponse:
     lesson = lesson_or_404(request, slug)
     classroom = classroom_of(request)
     with classroom.db.session() as db:
-        data = datasets.learner_data(db, learner, lesson.slug) if lesson.data else None
+        data = None
+        if lesson.data is not None and body.data_source == "yours":
+            data = body.data
+            if data is None:
+                data = datasets.learner_data(db, learner, lesson.slug)
         try:
             shot = shares.snapshot(
                 lesson, body.cells, body.values, body.train, data, classroom.settings
             )
-        except (shares.ShareRefused, BadCsv) as err:
+        except shares.ShareRefused as err:
             raise HTTPException(413, str(err)) from None
+        except BadCsv as err:  # rows the page sent that are not this lesson's kind of data
+            raise HTTPException(400, str(err)) from None
         token = shares.create(db, learner, lesson.slug, shot)
     return JSONResponse({"id": token, "url": _link(request, token)}, status_code=201)
 
