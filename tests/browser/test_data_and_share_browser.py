@@ -92,6 +92,22 @@ def wait_for_refusal(page: Any) -> str:
     return data_state(page)
 
 
+def paste_rows(page: Any, rows: Sequence[tuple[float, float]]) -> None:
+    """Paste `rows` into the data box and load them: the learner's own data in use."""
+    page.click("#own-data summary")
+    page.fill("#data-paste", "x,y\n" + "".join(f"{x:g},{y:g}\n" for x, y in rows))
+    page.click("#data-load")
+    wait_for_data_state(page, "yours")
+
+
+def make_link(page: Any) -> str:
+    """Make a share link of the page as it is; its address."""
+    page.click("#share summary")
+    page.get_by_role("button", name="Make a share link").click()
+    wait_for(page, "() => document.getElementById('share-link').value !== ''")
+    return str(page.input_value("#share-link"))
+
+
 def check_controls_named_and_live(page: Any) -> None:
     """From the box's summary, Tab reaches every control of the data box in order, each with
     a name a screen reader reads, and the page's words about the data are in a polite live
@@ -273,71 +289,51 @@ def test_a_share_link_gives_a_friend_their_own_copy_until_it_is_stopped(
     assert_accessible(friend, "a stopped share link")
 
 
+def friend_opens_a_link(
+    page: Any, friend: Any, server: Any, data: Sequence[tuple[float, float]] | None
+) -> None:
+    """The friend, with data of their own in the lesson, opens a link the sharer made with
+    `data` of theirs (None: the lesson's own)."""
+    open_clean_lesson(friend, server, "fitting-data")
+    paste_rows(friend, MINE)
+    wait_for_points(friend, "fit", MINE)
+    open_clean_lesson(page, server, "fitting-data")
+    if data is not None:
+        paste_rows(page, data)
+    friend.goto(make_link(page))
+    friend.wait_for_function(LESSON_SETTLED, timeout=LOAD_MS)
+
+
+def own_data_came_back(friend: Any, server: Any) -> None:
+    """The friend's own data was not thrown away: their next visit has it again."""
+    open_lesson(friend, server, "fitting-data")
+    wait_for_data_state(friend, "yours")
+    wait_for_points(friend, "fit", MINE)
+
+
 def test_a_link_made_with_the_lessons_data_shows_it_and_keeps_the_friends_own(
     page: Any, friend: Any, lesson_server: Any
 ) -> None:
-    # The friend has loaded data of their own in this lesson.
-    open_clean_lesson(friend, lesson_server, "fitting-data")
-    friend.click("#own-data summary")
-    friend.fill("#data-paste", "x,y\n0,1\n1,1.5\n2,2.2\n3,2.4\n4,3.1\n")
-    friend.click("#data-load")
-    wait_for_data_state(friend, "yours")
-    wait_for_points(friend, "fit", MINE)
-
-    # The sharer shares the lesson with the lesson's own data.
-    open_clean_lesson(page, lesson_server, "fitting-data")
-    page.click("#share summary")
-    page.get_by_role("button", name="Make a share link").click()
-    wait_for(page, "() => document.getElementById('share-link').value !== ''")
-    url = page.input_value("#share-link")
-
+    friend_opens_a_link(page, friend, lesson_server, None)
     # The link shows what the sharer saw: the lesson's points, not the friend's.
-    friend.goto(url)
-    friend.wait_for_function(LESSON_SETTLED, timeout=LOAD_MS)
     wait_for_data_state(friend, "lesson")
     wait_for_points(friend, "fit", LESSON_POINTS)
-    # The friend's own data was not thrown away: their next visit has it again.
-    open_lesson(friend, lesson_server, "fitting-data")
-    wait_for_data_state(friend, "yours")
-    wait_for_points(friend, "fit", MINE)
+    own_data_came_back(friend, lesson_server)
 
 
 def test_a_link_with_the_sharers_data_shows_it_and_keeps_the_friends_own(
     page: Any, friend: Any, lesson_server: Any
 ) -> None:
-    # The friend has loaded data of their own in this lesson.
-    open_clean_lesson(friend, lesson_server, "fitting-data")
-    friend.click("#own-data summary")
-    friend.fill("#data-paste", "x,y\n0,1\n1,1.5\n2,2.2\n3,2.4\n4,3.1\n")
-    friend.click("#data-load")
-    wait_for_data_state(friend, "yours")
-    wait_for_points(friend, "fit", MINE)
-
-    # The sharer shares the lesson with data of theirs.
     theirs = [(1.0, 5.0), (2.0, 4.0), (3.0, 2.5)]
-    open_clean_lesson(page, lesson_server, "fitting-data")
-    page.click("#own-data summary")
-    page.fill("#data-paste", "x,y\n" + "".join(f"{x:g},{y:g}\n" for x, y in theirs))
-    page.click("#data-load")
-    wait_for_data_state(page, "yours")
-    page.click("#share summary")
-    page.get_by_role("button", name="Make a share link").click()
-    wait_for(page, "() => document.getElementById('share-link').value !== ''")
-    url = page.input_value("#share-link")
-
+    friend_opens_a_link(page, friend, lesson_server, theirs)
     # The link shows the sharer's points, for this page only.
-    friend.goto(url)
-    friend.wait_for_function(LESSON_SETTLED, timeout=LOAD_MS)
     words = wait_for_data_state(friend, "yours")
     assert "shared link" in words and "only if you change it" in words, words
     wait_for_points(friend, "fit", theirs)
     wait_for(friend, "() => document.body.dataset.kernel === 'idle'")
 
     # A link the friend makes from this page carries what it shows: the sharer's points.
-    friend.click("#share summary")
-    friend.get_by_role("button", name="Make a share link").click()
-    wait_for(friend, "() => document.getElementById('share-link').value !== ''")
-    token = friend.input_value("#share-link").rsplit("/", 1)[1]
+    token = make_link(friend).rsplit("/", 1)[1]
     shot = friend.evaluate("t => fetch(`/api/shared/${t}`).then((r) => r.json())", token)
     assert shot["data"] == "x,y\n1.0,5.0\n2.0,4.0\n3.0,2.5\n", shot
     # So does a notebook downloaded from it.
@@ -347,10 +343,7 @@ def test_a_link_with_the_sharers_data_shows_it_and_keeps_the_friends_own(
     code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
     assert "(1.0, 5.0), (2.0, 4.0), (3.0, 2.5)" in code, code
 
-    # The friend's own data was not replaced: their next visit has it again.
-    open_lesson(friend, lesson_server, "fitting-data")
-    wait_for_data_state(friend, "yours")
-    wait_for_points(friend, "fit", MINE)
+    own_data_came_back(friend, lesson_server)
 
 
 @pytest.fixture
