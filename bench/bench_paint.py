@@ -80,7 +80,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,7 +89,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import PYTHON, ROOT, free_port, percentile
+from harness import PYTHON, ROOT, free_port, percentile, process
 
 MARIMO_VENV = ROOT / "bench" / ".marimo-venv"
 CHROMIUM = Path(os.environ.get("DESCENT_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -748,30 +748,6 @@ def get(url: str, timeout: float = 2) -> bytes | None:
             return bytes(resp.read())
     except (OSError, urllib.error.URLError):
         return None
-
-
-@contextlib.contextmanager
-def process(
-    cmd: list[str], cwd: Path, env: dict[str, str], log: Path, ready: Callable[[], bool]
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process, up once `ready()`; stopped (only it) on exit."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while not ready():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"{cmd[2] if len(cmd) > 2 else cmd[0]} did not start:\n{tail}")
-            time.sleep(0.1)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +55,43 @@ def running_server(
     env.update(settings or {})
     python = PYTHON if PYTHON.exists() else Path(sys.executable)
     start = time.perf_counter()
+    try:
+        with process([str(python), "-m", "app"], ROOT, env, log, lambda: health(port), start_s):
+            state = health(port)
+            assert state is not None
+            yield port, state, time.perf_counter() - start
+    except DidNotStart as err:
+        raise SystemExit(f"the server did not start; its log:\n{err.log}") from None
+
+
+class DidNotStart(RuntimeError):
+    """A server process that ended, or did not answer in time; the end of its log."""
+
+    def __init__(self, cmd: list[str], log: str) -> None:
+        super().__init__(f"{cmd[2] if len(cmd) > 2 else cmd[0]} did not start:\n{log}")
+        self.log = log
+
+
+@contextlib.contextmanager
+def process(
+    cmd: list[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    log: Path,
+    ready: Callable[[], object],
+    start_s: float = 90,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process, up once `ready()` is truthy (DidNotStart otherwise); stopped, only it,
+    on exit."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(python), "-m", "app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + start_s
-        while (state := health(port)) is None:
+        while not ready():
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start; its log:\n{log.read_text()[-3000:]}")
+                raise DidNotStart(cmd, log.read_text(errors="replace")[-3000:])
             time.sleep(0.05)
-        yield port, state, time.perf_counter() - start
+        yield proc
     finally:
         proc.terminate()
         try:

@@ -83,6 +83,8 @@ class FrameChannel(asyncio.Protocol):
     def __init__(self, limit: int = MAX_REPLY_BYTES) -> None:
         self.limit = limit
         self.transport: asyncio.Transport | None = None
+        #: The socket under the transport (set by `open_channel`), for `read_ready`.
+        self.sock: socket.socket | None = None
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiter: asyncio.Future[None] | None = None
         self._buf = bytearray()
@@ -181,16 +183,17 @@ class FrameChannel(asyncio.Protocol):
         assert self.transport is not None
         self.transport.write(frame(payload))
 
-    def read_ready(self, sock: socket.socket) -> None:
-        """Take the bytes already waiting on `sock` (this channel's own socket) now, instead of
-        on the loop's next turn. A kernel woken by a request on a machine with few cores often
+    def read_ready(self) -> None:
+        """Take the bytes already waiting on the channel's socket now, instead of on the
+        loop's next turn. A kernel woken by a request on a machine with few cores often
         runs, and answers, before the writer's `write` returns; reading its reply at once saves
         the web process a turn of the event loop per slider move. Nothing is read while
         reading is paused or once the channel ended; the end of the stream is left for the
         transport to see, and bytes read here go through `data_received` like any others."""
-        if self._paused or self._error is not None or self.transport is None:
+        sock, transport = self.sock, self.transport
+        if self._paused or self._error is not None or sock is None or transport is None:
             return
-        if self.transport.is_closing():
+        if transport.is_closing():
             return
         try:
             data = sock.recv(1 << 16, socket.MSG_DONTWAIT)
@@ -204,6 +207,14 @@ class FrameChannel(asyncio.Protocol):
             self.transport.close()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.closed), timeout)
+
+
+async def open_channel(sock: socket.socket, limit: int = MAX_REPLY_BYTES) -> FrameChannel:
+    """A FrameChannel reading `sock` on the running loop."""
+    channel = FrameChannel(limit)
+    channel.sock = sock
+    await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=sock)
+    return channel
 
 
 def frame(payload: bytes) -> bytes:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NewType
 
 import msgspec
 
-from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel
+from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel, open_channel
 from app.protocol import (
     Allowance,
     KernelReply,
@@ -70,9 +70,7 @@ class Kernel:
         self.allow: Allowance | None = None
 
     async def connect(self, timeout: float) -> None:
-        channel = FrameChannel()
-        await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=self.sock)
-        self.channel = channel
+        channel = self.channel = await open_channel(self.sock)
         self.exited.add_done_callback(lambda _: channel.wake())
         try:
             reply = await self._read(timeout)
@@ -161,7 +159,7 @@ class Kernel:
             self._progress = []
             try:
                 self.channel.write(request_encoder.encode(req))
-                self.channel.read_ready(self.sock)  # the reply may be here already
+                self.channel.read_ready()  # the reply may be here already
                 try:
                     return await self._reply(req, time.monotonic() + timeout, on_progress)
                 except TimeoutError:

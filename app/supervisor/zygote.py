@@ -14,7 +14,7 @@ import socket
 import msgspec
 
 from app.config import Settings
-from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel, frame, header
+from app.kernel.channel import ChannelClosed, ChannelViolation, frame, header, open_channel
 from app.protocol import (
     Allowance,
     ZExited,
@@ -91,8 +91,7 @@ class Zygote:
         self, sock: socket.socket, proc: asyncio.subprocess.Process, started: asyncio.Future[int]
     ) -> None:
         drain = asyncio.create_task(self._drain(proc))
-        channel = FrameChannel()
-        await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=sock)
+        channel = await open_channel(sock)
         try:
             while True:
                 event = zygote_event_decoder.decode(await channel.read())

@@ -14,7 +14,14 @@ from collections.abc import Awaitable, Callable
 import pytest
 import uvloop
 
-from app.kernel.channel import ChannelClosed, ChannelViolation, FrameChannel, FrameReader, frame
+from app.kernel.channel import (
+    ChannelClosed,
+    ChannelViolation,
+    FrameChannel,
+    FrameReader,
+    frame,
+    open_channel,
+)
 
 LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 
@@ -25,10 +32,9 @@ def run(loop: str, scenario: Callable[[], Awaitable[None]]) -> None:
 
 
 async def opened(limit: int = 1 << 20) -> tuple[FrameChannel, socket.socket]:
+    """A channel on one end of a socket pair, and the other end."""
     ours, theirs = socket.socketpair()
-    channel = FrameChannel(limit)
-    await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=ours)
-    return channel, theirs
+    return await open_channel(ours, limit), theirs
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -169,29 +175,21 @@ def test_the_kernels_reader_refuses_a_frame_over_its_limit() -> None:
     theirs.close()
 
 
-async def opened_here() -> tuple[FrameChannel, socket.socket, socket.socket]:
-    """A channel, its own socket (for `read_ready`) and the other end."""
-    ours, theirs = socket.socketpair()
-    channel = FrameChannel()
-    await asyncio.get_running_loop().create_unix_connection(lambda: channel, sock=ours)
-    return channel, ours, theirs
-
-
 @pytest.mark.parametrize("loop", LOOPS)
 def test_read_ready_takes_a_waiting_reply_without_a_turn_of_the_loop(loop: str) -> None:
     async def scenario() -> None:
-        channel, ours, theirs = await opened_here()
-        channel.read_ready(ours)  # nothing there yet
+        channel, theirs = await opened()
+        channel.read_ready()  # nothing there yet
         assert channel.take() is None
         theirs.sendall(frame(b"answer"))
-        channel.read_ready(ours)  # no await: the loop never ran
+        channel.read_ready()  # no await: the loop never ran
         assert channel.take() == b"answer"
         # Bytes the loop read and bytes read here join up in order.
         whole = frame(b"first") + frame(b"second")
         theirs.sendall(whole[:7])
         await asyncio.sleep(0.02)  # the loop reads the start of the first frame
         theirs.sendall(whole[7:])
-        channel.read_ready(ours)
+        channel.read_ready()
         assert [channel.take(), channel.take(), channel.take()] == [b"first", b"second", None]
         await channel.close(1.0)
         theirs.close()
@@ -202,15 +200,15 @@ def test_read_ready_takes_a_waiting_reply_without_a_turn_of_the_loop(loop: str) 
 @pytest.mark.parametrize("loop", LOOPS)
 def test_read_ready_leaves_the_end_of_the_stream_to_the_transport(loop: str) -> None:
     async def scenario() -> None:
-        channel, ours, theirs = await opened_here()
+        channel, theirs = await opened()
         theirs.sendall(frame(b"last"))
         theirs.close()
-        channel.read_ready(ours)
-        channel.read_ready(ours)  # the end: nothing taken, nothing raised here
+        channel.read_ready()
+        channel.read_ready()  # the end: nothing taken, nothing raised here
         assert channel.take() == b"last"
         with pytest.raises(ChannelClosed):
             await channel.read()  # the transport saw the end on its own turn
-        channel.read_ready(ours)  # after the end: nothing to do
+        channel.read_ready()  # after the end: nothing to do
         await channel.close(1.0)
 
     run(loop, scenario)
